@@ -1,0 +1,113 @@
+# helper.bash -- real PostgreSQL 15 servers for the integration tests.
+#
+# pg_start NAME starts a throw-away server on a free loopback port, with its
+# data directory and socket under a private temporary directory, and records
+# it so pg_stop_all (called from teardown, even when a test failed) stops it.
+# PostgreSQL refuses to run as root: when the tests run as root the servers
+# run as the unprivileged "postgres" user (override with SHARDKIT_TEST_PGUSER).
+
+bats_require_minimum_version 1.5.0
+
+TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+EXAMPLES="$TOP/examples"
+: "${SHARDKIT_BUILD:=$TOP/build}"
+PATH="$SHARDKIT_BUILD/bin:$PATH"
+export PATH
+unset SHARDKIT_CONF SHARDKIT_TOPOLOGY
+: "${PG_BINDIR:=$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || dirname "$(command -v pg_ctl)")}"
+export PG_BINDIR
+
+# Run a command as the user PostgreSQL servers run as.
+as_pg_user() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u "${SHARDKIT_TEST_PGUSER:-postgres}" -- "$@"
+	else
+		"$@"
+	fi
+}
+
+# A private directory the server user can use (bats' own is root-only).
+pg_workdir() {
+	if [ -z "${PG_WORKDIR:-}" ]; then
+		PG_WORKDIR=$(mktemp -d /tmp/shardkit-test.XXXXXX)
+		chmod 0755 "$PG_WORKDIR"
+		if [ "$(id -u)" -eq 0 ]; then
+			chown "${SHARDKIT_TEST_PGUSER:-postgres}" "$PG_WORKDIR"
+		fi
+		export PG_WORKDIR
+	fi
+	echo "$PG_WORKDIR"
+}
+
+# A loopback TCP port nothing listens on now.  Random start so concurrent
+# runs rarely race for the same port.
+free_port() {
+	local port tries=0
+	while [ $tries -lt 200 ]; do
+		port=$(( 20000 + (RANDOM * 7 + tries * 13) % 40000 ))
+		if ! (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+			if ! grep -q ":$(printf '%04X' "$port") " /proc/net/tcp /proc/net/tcp6 2>/dev/null; then
+				echo "$port"
+				return 0
+			fi
+		fi
+		tries=$((tries + 1))
+	done
+	return 1
+}
+
+# pg_start NAME: initdb + start; sets PORT_<NAME> and DATA_<NAME>.
+pg_start() {
+	local name=$1 dir port
+	dir="$(pg_workdir)/$name"
+	port=$(free_port) || return 1
+	as_pg_user "$PG_BINDIR/initdb" -D "$dir" -U postgres --auth=trust \
+		--no-sync -E UTF8 --locale=C >"$(pg_workdir)/$name.initdb.log" 2>&1 || {
+		cat "$(pg_workdir)/$name.initdb.log" >&2
+		return 1
+	}
+	pg_start_existing "$name" "$port"
+}
+
+# pg_start_existing NAME PORT: start an already initialised data directory.
+pg_start_existing() {
+	local name=$1 port=$2 dir
+	dir="$(pg_workdir)/$name"
+	as_pg_user "$PG_BINDIR/pg_ctl" -D "$dir" -w -t 60 -l "$(pg_workdir)/$name.log" \
+		-o "-p $port -k $(pg_workdir) -c listen_addresses=127.0.0.1 -c fsync=off" \
+		start >/dev/null || {
+		cat "$(pg_workdir)/$name.log" >&2
+		return 1
+	}
+	echo "$dir" >>"$(pg_workdir)/started"
+	eval "PORT_$name=$port DATA_$name=$dir"
+}
+
+pg_stop() {
+	local dir="$(pg_workdir)/$1"
+	as_pg_user "$PG_BINDIR/pg_ctl" -D "$dir" -m immediate -w stop >/dev/null 2>&1 || true
+}
+
+# Stop every server this test started (data directories named in "started",
+# plus any that server-init created under the work directory).
+pg_stop_all() {
+	local dir pid
+	[ -n "${PG_WORKDIR:-}" ] || return 0
+	for dir in $(cat "$PG_WORKDIR/started" 2>/dev/null) $(ls -d "$PG_WORKDIR"/*/ 2>/dev/null); do
+		if [ -f "$dir/postmaster.pid" ]; then
+			# A server stopped with SIGSTOP by a test must be continued to die.
+			pid=$(head -n 1 "$dir/postmaster.pid")
+			kill -CONT "$pid" 2>/dev/null && pkill -CONT -P "$pid" 2>/dev/null
+			as_pg_user "$PG_BINDIR/pg_ctl" -D "$dir" -m immediate -w stop >/dev/null 2>&1 || true
+		fi
+	done
+	rm -rf "$PG_WORKDIR"
+	PG_WORKDIR=
+}
+
+# psql against a test server as the bootstrap superuser.
+pg_psql() {
+	local port=$1
+	shift
+	"$PG_BINDIR/psql" -X -A -t -q -h 127.0.0.1 -p "$port" -U postgres -d postgres "$@"
+}
