@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,29 +71,33 @@ static void
 lookup_stream(struct lookup_writer *w)
 {
 	struct keystream ks;
-	const char *key;
-	size_t len;
-	int rc;
+	const char *keys[LOOKUP_BATCH];
+	size_t lens[LOOKUP_BATCH];
+	uint64_t before = 0;
+	int n, done;
 	char where[64];
 
 	keystream_open_fd(&ks, STDIN_FILENO);
-	while ((rc = keystream_next(&ks, &key, &len)) == KEYSTREAM_KEY) {
-		int status = lookup_key(w, key, len);
+	while ((n = keystream_next_batch(&ks, keys, lens, LOOKUP_BATCH)) > 0) {
+		int status = lookup_keys(w, keys, lens, n, &done);
 
 		if (status == -2)
 			write_failed();
 		if (status == -1) {
-			snprintf(where, sizeof(where), "<stdin>:%llu", (unsigned long long)ks.line);
+			/* A batch's keys are consecutive lines. */
+			snprintf(where, sizeof(where), "<stdin>:%llu",
+			    (unsigned long long)(before + 1 + (uint64_t)done));
 			not_utf8(w, where);
 		}
+		before = ks.line;
 	}
 	if (lookup_flush(w) != 0)
 		write_failed();
-	if (rc == KEYSTREAM_BAD_KEY) {
+	if (n == KEYSTREAM_BAD_KEY) {
 		error_report("<stdin>:%llu: %s", (unsigned long long)ks.line, ks.error);
 		error_finish(EXIT_STATUS_INPUT);
 	}
-	if (rc == KEYSTREAM_READ_ERROR) {
+	if (n == KEYSTREAM_READ_ERROR) {
 		error_report("could not read standard input: %s", ks.error);
 		error_finish(EXIT_STATUS_FAILURE);
 	}

@@ -24,6 +24,7 @@ keystream_init(struct keystream *ks)
 	ks->cap = KEYSTREAM_KEY_MAX + 2 + KEYSTREAM_READ_SIZE;
 	ks->buf = xmalloc(ks->cap);
 	ks->pos = ks->end = 0;
+	ks->nul_at = SIZE_MAX;
 	ks->line = 0;
 	ks->eof = 0;
 	ks->failed = 0;
@@ -58,6 +59,8 @@ refill(struct keystream *ks)
 	if (ks->pos > 0) {
 		memmove(ks->buf, ks->buf + ks->pos, ks->end - ks->pos);
 		ks->end -= ks->pos;
+		if (ks->nul_at != SIZE_MAX)
+			ks->nul_at -= ks->pos;
 		ks->pos = 0;
 	}
 	room = ks->cap - ks->end;
@@ -80,6 +83,16 @@ refill(struct keystream *ks)
 	}
 	if (got == 0)
 		ks->eof = 1;
+	/*
+	 * One scan per read instead of one per key: reading stops at the
+	 * first bad key, so only the first NUL byte can ever matter.
+	 */
+	if (ks->nul_at == SIZE_MAX && got > 0) {
+		char *nul = memchr(ks->buf + ks->end, '\0', (size_t)got);
+
+		if (nul != NULL)
+			ks->nul_at = (size_t)(nul - ks->buf);
+	}
 	ks->end += (size_t)got;
 	return 0;
 }
@@ -102,7 +115,7 @@ take_line(struct keystream *ks, size_t start, size_t stop, const char **key, siz
 		n--;
 	if (n > KEYSTREAM_KEY_MAX)
 		return bad_key(ks, "key longer than 65536 bytes");
-	if (memchr(ks->buf + start, '\0', n) != NULL)
+	if (ks->nul_at < start + n)
 		return bad_key(ks, "key contains a NUL byte");
 	*key = ks->buf + start;
 	*len = n;
@@ -136,6 +149,28 @@ keystream_next(struct keystream *ks, const char **key, size_t *len)
 		if (refill(ks) != 0)
 			return ks->failed = KEYSTREAM_READ_ERROR;
 	}
+}
+
+int
+keystream_next_batch(struct keystream *ks, const char **keys, size_t *lens, int max)
+{
+	int n, rc;
+
+	rc = keystream_next(ks, &keys[0], &lens[0]);
+	if (rc != KEYSTREAM_KEY)
+		return rc;
+	/* Further keys only from what is buffered: a refill would move them. */
+	for (n = 1; n < max; n++) {
+		char *nl = memchr(ks->buf + ks->pos, '\n', ks->end - ks->pos);
+		size_t start = ks->pos;
+
+		if (nl == NULL)
+			break;
+		ks->pos = (size_t)(nl - ks->buf) + 1;
+		if (take_line(ks, start, ks->pos - 1, &keys[n], &lens[n]) != KEYSTREAM_KEY)
+			break;
+	}
+	return n;
 }
 
 void

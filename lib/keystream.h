@@ -34,6 +34,7 @@ struct keystream {
 	size_t read_size;       /* bytes asked of one read; tests make it small */
 	char *buf;
 	size_t cap, pos, end;
+	size_t nul_at;          /* offset of the first NUL byte read, or SIZE_MAX */
 	uint64_t line;          /* the last line returned or rejected, from 1 */
 	int eof;
 	int failed;             /* the error status once one occurred, else 0 */
@@ -51,6 +52,15 @@ void keystream_open_memory(struct keystream *ks, const void *data, size_t size);
  * error the stream returns the same error again.
  */
 int keystream_next(struct keystream *ks, const char **key, size_t *len);
+
+/*
+ * Up to max keys at once, all valid until the next call: at least one key
+ * unless the stream has ended or failed (then like keystream_next).  An
+ * error met after some keys is returned by the next call, so every key
+ * before a bad one is delivered.  Returns the number of keys, or
+ * KEYSTREAM_END / an error status.
+ */
+int keystream_next_batch(struct keystream *ks, const char **keys, size_t *lens, int max);
 
 void keystream_close(struct keystream *ks);
 

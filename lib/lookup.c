@@ -397,7 +397,10 @@ put_servers(const struct lookup_writer *w, char *o, size_t point)
 	return o;
 }
 
-/* Room for a record of a key of len bytes, flushing or growing the buffer. */
+/*
+ * Room for records of keys totalling len bytes, flushing or growing the
+ * buffer: escaping grows a key at most sixfold.
+ */
 static int
 reserve_room(struct lookup_writer *w, size_t len)
 {
@@ -414,19 +417,17 @@ reserve_room(struct lookup_writer *w, size_t len)
 	return 0;
 }
 
-int
-lookup_key(struct lookup_writer *w, const char *key, size_t len)
+/*
+ * Append the record of a key whose hash and answer (router_find) are known;
+ * room is reserved.  Returns 0, or -1 when JSON cannot hold the key.
+ */
+static int
+put_record(struct lookup_writer *w, const char *key, size_t len, uint64_t hash,
+    uint32_t answer)
 {
 	int json = w->format == LOOKUP_JSON;
-	uint64_t hash;
-	size_t point;
-	char *o;
+	char *o = w->buf + w->len;
 
-	if (reserve_room(w, len) != 0)
-		return -2;
-	o = w->buf + w->len;
-	hash = hash_key(key, len, w->seed);
-	point = router_point(w->router, hash);
 	switch (w->field) {
 	case FIELD_ALL:
 		if (json)
@@ -438,13 +439,11 @@ lookup_key(struct lookup_writer *w, const char *key, size_t len)
 		if (json)
 			*o++ = '"';
 		if (!w->router->multi_master) {
-			uint32_t shard = router_shard(w->router, point);
-
-			o = put(o, w->tail[shard], w->tail_len[shard]);
+			o = put(o, w->tail[answer], w->tail_len[answer]);
 			break;
 		}
 		o = json ? PUT_LITERAL(o, ",\"servers\":") : PUT_LITERAL(o, "\t");
-		o = put_servers(w, o, point);
+		o = put_servers(w, o, answer);
 		o = json ? PUT_LITERAL(o, "}\n") : PUT_LITERAL(o, "\n");
 		break;
 	case FIELD_KEY:
@@ -461,16 +460,62 @@ lookup_key(struct lookup_writer *w, const char *key, size_t len)
 		o = json ? PUT_LITERAL(o, "\"\n") : PUT_LITERAL(o, "\n");
 		break;
 	case FIELD_SERVERS:
-		o = put_servers(w, o, point);
+		o = put_servers(w, o, answer);
 		*o++ = '\n';
 		break;
-	default: {
-		uint32_t shard = router_shard(w->router, point);
-
-		o = put(o, w->tail[shard], w->tail_len[shard]);
-	}
+	default:
+		o = put(o, w->tail[answer], w->tail_len[answer]);
 	}
 	w->len = (size_t)(o - w->buf);
+	return 0;
+}
+
+int
+lookup_key(struct lookup_writer *w, const char *key, size_t len)
+{
+	uint64_t hash;
+
+	if (reserve_room(w, len) != 0)
+		return -2;
+	hash = hash_key(key, len, w->seed);
+	return put_record(w, key, len, hash, router_find(w->router, hash));
+}
+
+/*
+ * Keys in batches: every hash first, with its bucket prefetched, then every
+ * answer, then every record.  A lone key waits on each memory access in
+ * turn; a batch has its accesses in flight together, which is what makes
+ * large rings nearly as fast as small ones.
+ */
+int
+lookup_keys(struct lookup_writer *w, const char *const *keys, const size_t *lens, int n,
+    int *done)
+{
+	uint64_t hash[LOOKUP_BATCH];
+	uint32_t answer[LOOKUP_BATCH];
+	size_t room = 0;
+	int i, rc;
+
+	*done = 0;
+	if (n > LOOKUP_BATCH)
+		n = LOOKUP_BATCH;
+	for (i = 0; i < n; i++) {
+		hash[i] = hash_key(keys[i], lens[i], w->seed);
+		__builtin_prefetch(router_bucket(w->router, hash[i]));
+		room += lens[i];
+	}
+	for (i = 0; i < n; i++) {
+		answer[i] = router_find(w->router, hash[i]);
+		if (!w->router->multi_master)
+			__builtin_prefetch(w->tail[answer[i]]);
+	}
+	if (reserve_room(w, room + (size_t)n * (w->tail_max / 6 + 1)) != 0)
+		return -2;
+	for (i = 0; i < n; i++) {
+		if ((rc = put_record(w, keys[i], lens[i], hash[i], answer[i])) != 0)
+			return rc;
+		(*done)++;
+	}
 	return 0;
 }
 

@@ -75,6 +75,15 @@ void lookup_writer_init(struct lookup_writer *w, const struct router *router,
  */
 int lookup_key(struct lookup_writer *w, const char *key, size_t len);
 
+/*
+ * The same for n keys (at most LOOKUP_BATCH), overlapping their memory
+ * accesses.  *done is the number of keys whose records were appended; on
+ * -1 keys[*done] is the one JSON cannot hold.
+ */
+#define LOOKUP_BATCH 32
+int lookup_keys(struct lookup_writer *w, const char *const *keys, const size_t *lens, int n,
+    int *done);
+
 /* Write what is buffered.  Returns 0, or -1 with errno set. */
 int lookup_flush(struct lookup_writer *w);
 

@@ -13,7 +13,7 @@
 #include "ring.h"
 #include "route.h"
 
-#define PREFIX_BITS_MAX 20
+#define BUCKET_BITS_MAX 22
 
 /* Servers a multi-master preference list may include. */
 static int
@@ -24,23 +24,46 @@ server_serves(const struct topology *topo, size_t server)
 	return s != SERVER_DOWN && s != SERVER_WIPED && s != SERVER_FENCED;
 }
 
+/*
+ * About four buckets per point: a bucket then holds no token with
+ * probability e^-1/4, 78%, and its entry is the answer.  The cap bounds
+ * the table at 16 MiB.
+ */
 static void
-build_prefix(struct router *r)
+build_buckets(struct router *r)
 {
 	unsigned bits = 1;
 	size_t buckets, b, i = 0;
 
-	while (bits < PREFIX_BITS_MAX && ((size_t)1 << bits) < r->count * 2)
+	while (bits < BUCKET_BITS_MAX && ((size_t)1 << bits) < r->count * 4)
 		bits++;
 	r->shift = 64 - bits;
 	buckets = (size_t)1 << bits;
-	r->prefix = xcalloc(buckets + 1, sizeof(*r->prefix));
+	r->bucket = xcalloc(buckets, sizeof(*r->bucket));
 	for (b = 0; b < buckets; b++) {
 		while (i < r->count && (r->tokens[i] >> r->shift) < b)
 			i++;
-		r->prefix[b] = (uint32_t)i;
+		if (i < r->count && (r->tokens[i] >> r->shift) == b)
+			r->bucket[b] = ROUTE_SEARCH | (uint32_t)i;
+		else
+			r->bucket[b] = r->answer[i == r->count ? 0 : i];
 	}
-	r->prefix[buckets] = (uint32_t)r->count;
+}
+
+size_t
+router_point(const struct router *r, uint64_t hash)
+{
+	size_t lo = 0, hi = r->count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->tokens[mid] < hash)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo == r->count ? 0 : lo;
 }
 
 /*
@@ -49,14 +72,14 @@ build_prefix(struct router *r)
  * carries the answer round the ring.
  */
 static int
-build_targets(struct router *r, const struct ring *ring)
+build_answers(struct router *r, const struct ring *ring)
 {
 	const struct topology *topo = r->topo;
 	size_t i, up = SIZE_MAX, steps;
 	uint32_t next;
 
 	for (i = 0; i < r->count; i++)
-		r->target[i] = ring->points[i].owner;
+		r->answer[i] = r->multi_master ? (uint32_t)i : ring->points[i].owner;
 	if (topo->mode != MODE_NO_REPLICATION)
 		return ROUTE_OK;
 	for (i = 0; i < r->count && up == SIZE_MAX; i++)
@@ -69,7 +92,7 @@ build_targets(struct router *r, const struct ring *ring)
 		i = i == 0 ? r->count - 1 : i - 1;
 		if (topo->shards[ring->points[i].owner].state != SHARD_DOWN)
 			next = ring->points[i].owner;
-		r->target[i] = next;
+		r->answer[i] = next;
 	}
 	return ROUTE_OK;
 }
@@ -194,8 +217,8 @@ router_build(struct router *r, const struct topology *topo)
 	r->tokens = xcalloc(r->count, sizeof(*r->tokens));
 	for (i = 0; i < r->count; i++)
 		r->tokens[i] = ring.points[i].token;
-	r->target = xcalloc(r->count, sizeof(*r->target));
-	status = build_targets(r, &ring);
+	r->answer = xcalloc(r->count, sizeof(*r->answer));
+	status = build_answers(r, &ring);
 	if (status == ROUTE_OK && r->multi_master)
 		status = build_preferences(r, &ring);
 	ring_free(&ring);
@@ -203,7 +226,7 @@ router_build(struct router *r, const struct topology *topo)
 		router_free(r);
 		return status;
 	}
-	build_prefix(r);
+	build_buckets(r);
 	return ROUTE_OK;
 }
 
@@ -211,8 +234,8 @@ void
 router_free(struct router *r)
 {
 	free(r->tokens);
-	free(r->target);
+	free(r->answer);
 	free(r->servers);
-	free(r->prefix);
+	free(r->bucket);
 	memset(r, 0, sizeof(*r));
 }

@@ -29,16 +29,25 @@ enum route_status {
 	ROUTE_ALL_DOWN,   /* every owner on the ring is down (or skipped) */
 };
 
+/*
+ * The bucket table is indexed by the top bits of the hash, with about four
+ * buckets per ring point, so most buckets hold no token and their entry is
+ * the answer itself: one memory access per key.  A bucket that holds tokens
+ * has ROUTE_SEARCH set and the index of its first token; the search gallops
+ * from there, so even tokens crowded into one bucket cost O(log n).
+ */
+#define ROUTE_SEARCH UINT32_C(0x80000000)
+
 struct router {
 	const struct topology *topo;    /* borrowed: must outlive the router */
 	int multi_master;
 	size_t count;                   /* ring points */
 	uint64_t *tokens;               /* sorted, distinct */
-	uint32_t *target;               /* per point: the shard that serves it */
+	uint32_t *answer;               /* per point: shard index, or the point itself */
 	uint32_t *servers;              /* multi-master: per point, width servers */
 	size_t width;                   /* preference list length */
-	unsigned shift;                 /* 64 - prefix bits */
-	uint32_t *prefix;               /* first point of each top-bits bucket */
+	unsigned shift;                 /* 64 - bucket bits */
+	uint32_t *bucket;               /* answer, or ROUTE_SEARCH | first token */
 };
 
 /*
@@ -48,36 +57,56 @@ struct router {
 int router_build(struct router *router, const struct topology *topo);
 void router_free(struct router *router);
 
-/*
- * The ring point that owns hash: the first token >= hash, wrapping to 0.
- * A prefix table over the top bits of the hash narrows the binary search to
- * the handful of tokens that share them.
- */
-static inline size_t
-router_point(const struct router *router, uint64_t hash)
+/* The ring point owning hash: the first token >= hash, wrapping to 0. */
+size_t router_point(const struct router *router, uint64_t hash);
+
+/* The bucket entry for hash, for callers that prefetch it before resolving. */
+static inline const uint32_t *
+router_bucket(const struct router *router, uint64_t hash)
 {
-	size_t bucket = (size_t)(hash >> router->shift);
-	size_t lo = router->prefix[bucket], hi = router->prefix[bucket + 1];
-	size_t end = hi;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (router->tokens[mid] < hash)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < end)
-		return lo;
-	return end == router->count ? 0 : end;
+	return &router->bucket[hash >> router->shift];
 }
 
-/* Shard modes: the shard index that serves point. */
-static inline uint32_t
-router_shard(const struct router *router, size_t point)
+/* Search from first, the first token of hash's bucket: gallop, then bisect. */
+static inline size_t
+router_search(const struct router *router, size_t first, uint64_t hash)
 {
-	return router->target[point];
+	size_t lo = first, step = 1, hi;
+
+	while (lo < router->count && router->tokens[lo] < hash) {
+		hi = lo + step;
+		if (hi >= router->count || router->tokens[hi] >= hash) {
+			size_t top = hi < router->count ? hi : router->count;
+
+			lo++;
+			while (lo < top) {
+				size_t mid = lo + (top - lo) / 2;
+
+				if (router->tokens[mid] < hash)
+					lo = mid + 1;
+				else
+					top = mid;
+			}
+			break;
+		}
+		lo = hi;
+		step *= 2;
+	}
+	return lo == router->count ? 0 : lo;
+}
+
+/*
+ * What serves hash: the shard index in shard modes (after the mode's rules),
+ * the ring point in multi-master mode (see router_servers).
+ */
+static inline uint32_t
+router_find(const struct router *router, uint64_t hash)
+{
+	uint32_t entry = *router_bucket(router, hash);
+
+	if (!(entry & ROUTE_SEARCH))
+		return entry;
+	return router->answer[router_search(router, entry & ~ROUTE_SEARCH, hash)];
 }
 
 /* Multi-master: the preference list of point (router->width server indexes). */
