@@ -1,6 +1,5 @@
 /* ring-lookup.c -- route keys to their shard (or servers) and its servers */
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,10 +48,10 @@ route_failed(int status, const struct topology *topo)
 	error_finish(EXIT_STATUS_DOWN);
 }
 
+/* stdout's error flag is set: error_finish reports it, with its errno. */
 static void
 write_failed(void)
 {
-	error_report("could not write to standard output: %s", strerror(errno));
 	error_finish(EXIT_STATUS_FAILURE);
 }
 

@@ -305,43 +305,232 @@ longest_range(const struct placed_owner *o)
 	return best;
 }
 
+/* The length of o's second-longest range (0 when it has one range). */
+static span_t
+second_longest(const struct placed_owner *o)
+{
+	span_t first = 0, second = 0;
+	size_t i;
+
+	for (i = 0; i < o->count; i++) {
+		if (o->spans[i] > first) {
+			second = first;
+			first = o->spans[i];
+		} else if (o->spans[i] > second) {
+			second = o->spans[i];
+		}
+	}
+	return second;
+}
+
+static size_t
+heap_pop(struct placer *p)
+{
+	size_t top = p->heap[0];
+
+	p->heap[0] = p->heap[--p->heap_count];
+	heap_sift_down(p, 0);
+	return top;
+}
+
 /*
- * A newcomer takes 1/(holders+1) of the ring in vnodes equal pieces, each
- * cut from the front of the longest range of whoever holds most at that
- * moment: water-filling at the granularity of one piece, so the owners end
- * up as even as the piece size allows and each gives in proportion to what
- * it held.
+ * Cut amount from the front of giver's longest range and give it to the
+ * newcomer as one token.  Returns what could not be taken: the giver keeps
+ * at least one position of the range, so the new token never equals its
+ * end.  (With vnodes bounded by RING_VNODES_MAX the longest range of a
+ * giver always exceeds a piece on a ring placed here; the clamp matters
+ * only on rings with very uneven ranges.)
+ */
+static span_t
+cut_piece(struct placed_owner *giver, struct placed_owner *newcomer, span_t amount)
+{
+	size_t r = longest_range(giver);
+	span_t left = 0;
+	uint64_t start;
+
+	if (amount >= giver->spans[r]) {
+		left = amount - (giver->spans[r] - 1);
+		amount = giver->spans[r] - 1;
+	}
+	if (amount == 0)
+		amount = 1;     /* a token must still be distinct: take one position */
+	start = (uint64_t)(giver->tokens[r] - (uint64_t)giver->spans[r]);
+	giver->spans[r] -= amount;
+	giver->held -= amount;
+	owner_add(newcomer, (uint64_t)(start + (uint64_t)amount), amount);
+	return left;
+}
+
+static int
+span_descending(const void *a, const void *b)
+{
+	span_t x = *(const span_t *)a, y = *(const span_t *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/*
+ * The fewest tokens that can take amount from o: a token takes a prefix of
+ * one range, less one position, so amount must fit in that many of its
+ * longest ranges.  SIZE_MAX when all of them together cannot hold it.
+ */
+static size_t
+pieces_needed(const struct placed_owner *o, span_t amount, span_t *scratch)
+{
+	span_t sum = 0;
+	size_t i;
+
+	if (o->spans[longest_range(o)] > amount)
+		return 1;
+	memcpy(scratch, o->spans, o->count * sizeof(*scratch));
+	qsort(scratch, o->count, sizeof(*scratch), span_descending);
+	for (i = 0; i < o->count; i++) {
+		sum += scratch[i] - 1;
+		if (sum >= amount)
+			return i + 1;
+	}
+	return SIZE_MAX;
+}
+
+/*
+ * Water-filling: the m largest holders (top[], largest first) give down to
+ * one level so that together they give target.  Without other limits m is
+ * the count of holders above that level; this returns it.
+ */
+static size_t
+water_givers(const struct placer *p, const size_t *top, size_t max_givers, span_t target)
+{
+	span_t sum = 0;
+	size_t m;
+
+	for (m = 1; m < max_givers; m++) {
+		sum += p->owners[top[m - 1]].held;
+		if (sum > target && (sum - target) / m >= p->owners[top[m]].held)
+			return m;
+	}
+	return max_givers;
+}
+
+/*
+ * The plan: m givers, give[i] from each and pieces[i] tokens for it, within
+ * vnodes tokens.  Fewer givers each give more in fewer, larger pieces, so
+ * when the level's givers need more tokens than there are, m shrinks until
+ * they fit: the newcomer's share comes first, evenness second.  Returns m,
+ * or 0 when no plan fits.
+ */
+static size_t
+plan_givers(const struct placer *p, const size_t *top, size_t max_givers, span_t target,
+    size_t vnodes, span_t *give, size_t *pieces, span_t *scratch)
+{
+	size_t m, i, used;
+
+	for (m = water_givers(p, top, max_givers, target); m >= 1; m--) {
+		span_t sum = 0, level;
+
+		for (i = 0; i < m; i++)
+			sum += p->owners[top[i]].held;
+		level = sum > target ? (sum - target) / m : 0;
+		for (i = 0, used = 0; i < m && used <= vnodes; i++) {
+			const struct placed_owner *o = &p->owners[top[i]];
+
+			give[i] = o->held > level ? o->held - level : 0;
+			pieces[i] = pieces_needed(o, give[i], scratch);
+			used = pieces[i] > vnodes ? vnodes + 1 : used + pieces[i];
+		}
+		if (used <= vnodes)
+			return m;
+	}
+	return 0;
+}
+
+/* The fallback: equal pieces, each from whoever holds most at the time. */
+static void
+place_equal_pieces(struct placer *p, size_t owner, size_t vnodes, span_t target)
+{
+	size_t i;
+
+	for (i = 0; i < vnodes; i++) {
+		span_t amount = target / vnodes + ((span_t)i < target % vnodes ? 1 : 0);
+
+		cut_piece(&p->owners[p->heap[0]], &p->owners[owner], amount);
+		heap_sift_down(p, 0);
+	}
+}
+
+/* Share spare tokens among the givers in proportion to what they give. */
+static void
+spread_spare(size_t m, const span_t *give, size_t *pieces, size_t spare)
+{
+	span_t total = 0;
+	size_t i, assigned = 0;
+
+	for (i = 0; i < m; i++)
+		total += give[i];
+	for (i = 0; i < m && total > 0; i++) {
+		size_t extra = (size_t)((span_t)spare * give[i] / total);
+
+		pieces[i] += extra;
+		assigned += extra;
+	}
+	/* What rounding down left goes to the largest givers. */
+	for (i = 0; assigned < spare; i = (i + 1) % m, assigned++)
+		pieces[i]++;
+}
+
+/*
+ * A newcomer takes 1/(holders+1) of the ring by water-filling: the largest
+ * holders give down to one common level, so afterwards they hold the same
+ * and each has given in proportion to how far above the level it was.  The
+ * newcomer's vnodes tokens are shared among the givers, each giver's part
+ * cut in near-equal pieces from its longest ranges.
  */
 static void
 place_newcomer(struct placer *p, size_t owner, int vnodes)
 {
-	span_t target = RING_SPAN / (p->heap_count + 1);
-	span_t piece = target / (unsigned)vnodes, extra = target % (unsigned)vnodes;
-	int i;
+	size_t holders = p->heap_count, max_givers, m, i, used = 0;
+	span_t target = RING_SPAN / (holders + 1);
+	size_t *top, *pieces;
+	span_t *give, *scratch;
 
-	for (i = 0; i < vnodes; i++) {
-		struct placed_owner *giver = &p->owners[p->heap[0]];
-		size_t r = longest_range(giver);
-		span_t amount = piece + ((span_t)i < extra ? 1 : 0);
-		uint64_t start, token;
+	max_givers = holders < (size_t)vnodes ? holders : (size_t)vnodes;
+	top = xcalloc(max_givers, sizeof(*top));
+	pieces = xcalloc(max_givers, sizeof(*pieces));
+	give = xcalloc(max_givers, sizeof(*give));
+	scratch = xcalloc((size_t)vnodes > p->owners[p->heap[0]].count ? (size_t)vnodes :
+	    p->owners[p->heap[0]].count, sizeof(*scratch));
+	for (i = 0; i < max_givers; i++)
+		top[i] = heap_pop(p);
+	m = plan_givers(p, top, max_givers, target, (size_t)vnodes, give, pieces, scratch);
+	for (i = 0; i < m; i++)
+		used += pieces[i];
+	if (m > 0)
+		spread_spare(m, give, pieces, (size_t)vnodes - used);
+	for (i = 0; i < m; i++) {
+		struct placed_owner *giver = &p->owners[top[i]];
+		span_t rem = give[i];
+		size_t j;
 
-		/*
-		 * The giver keeps at least one position of the range, so the new
-		 * token never equals its end.  With vnodes bounded by
-		 * RING_VNODES_MAX the longest range of the largest holder always
-		 * exceeds a piece, so this clamp is a guard, not a policy.
-		 */
-		if (amount >= giver->spans[r])
-			amount = giver->spans[r] - 1;
-		if (amount == 0)
-			amount = 1;
-		start = (uint64_t)(giver->tokens[r] - (uint64_t)giver->spans[r]);
-		token = (uint64_t)(start + (uint64_t)amount);
-		giver->spans[r] -= amount;
-		giver->held -= amount;
-		heap_sift_down(p, 0);
-		owner_add(&p->owners[owner], token, amount);
+		for (j = pieces[i]; j > 0; j--) {
+			span_t amount = (rem + j - 1) / j, second = second_longest(giver);
+
+			/*
+			 * Equal pieces, unless the later ones could not hold their
+			 * share: then this one, from the longest range, takes more.
+			 */
+			if (second > 0 && rem > (span_t)(j - 1) * (second - 1) &&
+			    rem - (span_t)(j - 1) * (second - 1) > amount)
+				amount = rem - (span_t)(j - 1) * (second - 1);
+			rem = rem - amount + cut_piece(giver, &p->owners[owner], amount);
+		}
 	}
+	for (i = 0; i < max_givers; i++)
+		heap_push(p, top[i]);
+	if (m == 0)
+		place_equal_pieces(p, owner, (size_t)vnodes, target);
+	free(top);
+	free(pieces);
+	free(give);
+	free(scratch);
 }
 
 static int
