@@ -504,10 +504,18 @@ lookup_keys(struct lookup_writer *w, const char *const *keys, const size_t *lens
 		__builtin_prefetch(router_bucket(w->router, hash[i]));
 		room += lens[i];
 	}
+	/* Buckets holding tokens need a search: start their loads first. */
 	for (i = 0; i < n; i++) {
-		answer[i] = router_find(w->router, hash[i]);
-		if (!w->router->multi_master)
+		answer[i] = *router_bucket(w->router, hash[i]);
+		if (answer[i] & ROUTE_SEARCH)
+			__builtin_prefetch(&w->router->tokens[answer[i] & ~ROUTE_SEARCH]);
+		else if (!w->router->multi_master)
 			__builtin_prefetch(w->tail[answer[i]]);
+	}
+	for (i = 0; i < n; i++) {
+		if (answer[i] & ROUTE_SEARCH)
+			answer[i] = w->router->answer[router_search(w->router,
+			    answer[i] & ~ROUTE_SEARCH, hash[i])];
 	}
 	if (reserve_room(w, room + (size_t)n * (w->tail_max / 6 + 1)) != 0)
 		return -2;

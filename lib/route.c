@@ -25,9 +25,9 @@ server_serves(const struct topology *topo, size_t server)
 }
 
 /*
- * About four buckets per point: a bucket then holds no token with
- * probability e^-1/4, 78%, and its entry is the answer.  The cap bounds
- * the table at 16 MiB.
+ * About eight buckets per point: a bucket then holds no token with
+ * probability e^-1/8, 88%, and its entry is the answer.  The cap bounds
+ * the table at 16 MiB (8 MiB for 1000 shards of 256 tokens).
  */
 static void
 build_buckets(struct router *r)
@@ -35,7 +35,7 @@ build_buckets(struct router *r)
 	unsigned bits = 1;
 	size_t buckets, b, i = 0;
 
-	while (bits < BUCKET_BITS_MAX && ((size_t)1 << bits) < r->count * 4)
+	while (bits < BUCKET_BITS_MAX && ((size_t)1 << bits) < r->count * 8)
 		bits++;
 	r->shift = 64 - bits;
 	buckets = (size_t)1 << bits;

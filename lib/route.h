@@ -30,7 +30,7 @@ enum route_status {
 };
 
 /*
- * The bucket table is indexed by the top bits of the hash, with about four
+ * The bucket table is indexed by the top bits of the hash, with about eight
  * buckets per ring point, so most buckets hold no token and their entry is
  * the answer itself: one memory access per key.  A bucket that holds tokens
  * has ROUTE_SEARCH set and the index of its first token; the search gallops
