@@ -314,7 +314,9 @@ lookup_writer_init(struct lookup_writer *w, const struct router *router,
 			sb_server(&sb, format, &topo->servers[i]);
 		else
 			shard_tail(&sb, format, topo, (int)i, field);
-		sb_str(&sb, "");
+		/* Padding, so a short part can be copied as one 16-byte block. */
+		sb_add(&sb, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+		sb.len -= 16;
 		w->tail[i] = sb.data;
 		w->tail_len[i] = sb.len;
 	}
@@ -347,6 +349,22 @@ lookup_flush(struct lookup_writer *w)
 static char *
 put(char *o, const char *s, size_t n)
 {
+	memcpy(o, s, n);
+	return o + n;
+}
+
+/*
+ * A prepared part: short ones (a shard id and a newline) are copied as one
+ * fixed 16-byte block, which compiles to two moves instead of a call; the
+ * parts are padded and the buffer always has tail_max bytes of room.
+ */
+static char *
+put_part(char *o, const char *s, size_t n)
+{
+	if (n <= 16) {
+		memcpy(o, s, 16);
+		return o + n;
+	}
 	memcpy(o, s, n);
 	return o + n;
 }
@@ -390,7 +408,7 @@ put_servers(const struct lookup_writer *w, char *o, size_t point)
 	for (i = 0; i < w->router->width; i++) {
 		if (i > 0)
 			*o++ = ',';
-		o = put(o, w->tail[servers[i]], w->tail_len[servers[i]]);
+		o = put_part(o, w->tail[servers[i]], w->tail_len[servers[i]]);
 	}
 	if (w->format == LOOKUP_JSON)
 		*o++ = ']';
@@ -439,7 +457,7 @@ put_record(struct lookup_writer *w, const char *key, size_t len, uint64_t hash,
 		if (json)
 			*o++ = '"';
 		if (!w->router->multi_master) {
-			o = put(o, w->tail[answer], w->tail_len[answer]);
+			o = put_part(o, w->tail[answer], w->tail_len[answer]);
 			break;
 		}
 		o = json ? PUT_LITERAL(o, ",\"servers\":") : PUT_LITERAL(o, "\t");
@@ -464,7 +482,7 @@ put_record(struct lookup_writer *w, const char *key, size_t len, uint64_t hash,
 		*o++ = '\n';
 		break;
 	default:
-		o = put(o, w->tail[answer], w->tail_len[answer]);
+		o = put_part(o, w->tail[answer], w->tail_len[answer]);
 	}
 	w->len = (size_t)(o - w->buf);
 	return 0;

@@ -649,10 +649,18 @@ size_t
 ring_diff(const struct ring *before, const char *const *before_ids,
     const struct ring *after, const char *const *after_ids, struct range_move **moves)
 {
-	uint64_t *cuts = xcalloc(before->count + after->count, sizeof(*cuts));
-	size_t n = token_union(before, after, cuts);
-	size_t i, ib = 0, ia = 0, count = 0;
-	struct range_move *out = xcalloc(n ? n : 1, sizeof(*out));
+	uint64_t *cuts;
+	size_t n, i, ib = 0, ia = 0, count = 0;
+	struct range_move *out;
+
+	/* Outside the contract, but an empty ring must not be read past its end. */
+	if (before->count == 0 || after->count == 0) {
+		*moves = xcalloc(1, sizeof(**moves));
+		return 0;
+	}
+	cuts = xcalloc(before->count + after->count, sizeof(*cuts));
+	n = token_union(before, after, cuts);
+	out = xcalloc(n, sizeof(*out));
 
 	for (i = 0; i < n; i++) {
 		uint32_t from, to;
