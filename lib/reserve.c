@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "reserve.h"
+#include "topology.h"
 
 /* Counts stay exact in a double up to here; beyond it k + 1 == k. */
 #define COUNT_MAX 9007199254740992.0    /* 2^53 */
@@ -41,8 +42,36 @@
 struct dist {
 	int poisson;
 	double n, p, q;         /* binomial: N, p and 1 - p */
+	double np, np_lo;       /* N p exactly, as a sum of two doubles */
+	double nq, nq_lo;       /* N q likewise */
 	double lambda;          /* Poisson mean */
 };
+
+/*
+ * The binomial's parameters.  N p is kept to twice double precision because
+ * bd0 below depends on x - N p: at N = 3e7 the rounding of N p alone, about
+ * 1e-9, would cost 1e-12 of relative accuracy in the masses.
+ */
+static void
+dist_binomial(struct dist *d, double n, double p)
+{
+	double back;
+
+	d->poisson = 0;
+	d->n = n;
+	d->p = p;
+	d->q = 1 - p;
+	d->np = n * p;
+	d->np_lo = fma(n, p, -d->np);
+	/*
+	 * N q as N - N p, not N (1 - p): below p = 1/2, 1 - p is rounded, and
+	 * at N = 3e8 that rounding alone moves N q by 1e-8.  TwoSum keeps
+	 * N - np exact before np_lo is taken off.
+	 */
+	d->nq = n - d->np;
+	back = d->nq - n;
+	d->nq_lo = ((n - (d->nq - back)) + (-d->np - back)) - d->np_lo;
+}
 
 /*
  * stirlerr(n) = log(n!) - log(sqrt(2 pi n) (n / e)^n), Stirling's error.
@@ -86,19 +115,19 @@ stirlerr(double n)
 }
 
 /*
- * bd0(x, m) = x log(x / m) + m - x, the deviance term.  Near x = m the two
- * halves cancel, so there it is summed as the series in v = (x - m)/(x + m)
- * that Loader gives, which has no cancellation.
+ * bd0(x, m) = x log(x / m) + m - x, the deviance term, for m = m_hi + m_lo.
+ * Near x = m the two halves cancel, so there it is summed as the series in
+ * v = (x - m)/(x + m) that Loader gives, which has no cancellation.
  */
 static double
-bd0(double x, double m)
+bd0(double x, double m_hi, double m_lo)
 {
-	double v, s, ej, s1;
+	double m = m_hi + m_lo, diff = (x - m_hi) - m_lo, v, s, ej, s1;
 	int j;
 
-	if (fabs(x - m) < 0.1 * (x + m)) {
-		v = (x - m) / (x + m);
-		s = (x - m) * v;
+	if (fabs(diff) < 0.1 * (x + m)) {
+		v = diff / (x + m);
+		s = diff * v;
 		if (fabs(s) < DBL_MIN)
 			return s;
 		ej = 2 * x * v;
@@ -111,25 +140,32 @@ bd0(double x, double m)
 			s = s1;
 		}
 	}
-	return x * log(x / m) + m - x;
+	return x * log(x / m) - diff;
 }
 
 /* log P(X = k), 0 <= k (<= n for the binomial), 0 < p < 1 or lambda > 0. */
 static double
 log_pmf(const struct dist *d, double k)
 {
+	double lf;
+
 	if (d->poisson) {
 		if (k == 0)
 			return -d->lambda;
-		return -stirlerr(k) - bd0(k, d->lambda) - 0.5 * (LN_2PI + log(k));
+		return -stirlerr(k) - bd0(k, d->lambda, 0) - 0.5 * (LN_2PI + log(k));
 	}
 	if (k == 0)
 		return d->n * log1p(-d->p);
 	if (k == d->n)
 		return d->n * log(d->p);
+	/*
+	 * log(1 - k/n) as log1p(-k/n) only while k/n <= 1/2: nearer n, the
+	 * rounding of k/n would leave 1 - k/n with few correct digits.
+	 */
+	lf = k <= d->n / 2 ? log1p(-k / d->n) : log((d->n - k) / d->n);
 	return stirlerr(d->n) - stirlerr(k) - stirlerr(d->n - k)
-	    - bd0(k, d->n * d->p) - bd0(d->n - k, d->n * d->q)
-	    - 0.5 * (LN_2PI + log(k) + log1p(-k / d->n));
+	    - bd0(k, d->np, d->np_lo) - bd0(d->n - k, d->nq, d->nq_lo)
+	    - 0.5 * (LN_2PI + log(k) + lf);
 }
 
 /* P(X = j - 1) / P(X = j) and P(X = j + 1) / P(X = j). */
@@ -197,10 +233,8 @@ binomial_cdf(uint64_t n, double p, uint64_t k)
 		return 1;
 	if (p == 1)
 		return 0;
-	d.n = (double)n;
-	d.p = p;
-	d.q = 1 - p;
-	return cdf(&d, d.n * p, (double)k);
+	dist_binomial(&d, (double)n, p);
+	return cdf(&d, d.np, (double)k);
 }
 
 double
@@ -292,10 +326,8 @@ reserve_compute(const struct reserve_request *request, struct reserve_result *re
 		result->reserve = request->servers;
 		result->achieved = 1;
 	} else {
-		d.n = n;
-		d.p = p;
-		d.q = 1 - p;
-		result->reserve = quantile(&d, n * p, sqrt(n * p * d.q),
+		dist_binomial(&d, n, p);
+		result->reserve = quantile(&d, d.np, sqrt(d.np * d.q),
 		    request->servers, c, &result->achieved);
 	}
 
@@ -326,5 +358,30 @@ reserve_down_prob(double mtbf_days, double repair_days)
 	if (!isfinite(mtbf_days) || !isfinite(repair_days) || mtbf_days <= 0
 	    || repair_days < 0)
 		return NAN;
-	return repair_days / (mtbf_days + repair_days);
+	if (repair_days == 0)
+		return 0;
+	/* Not repair / (mtbf + repair): that sum can overflow to infinity. */
+	return 1 / (1 + mtbf_days / repair_days);
+}
+
+uint64_t
+reserve_population(const struct topology *topo)
+{
+	uint64_t count = 0;
+	size_t i;
+
+	for (i = 0; i < topo->server_count; i++) {
+		switch (topo->servers[i].state) {
+		case SERVER_UP:
+		case SERVER_JOINING:
+		case SERVER_DRAINING:
+			count++;
+			break;
+		case SERVER_DOWN:
+		case SERVER_WIPED:
+		case SERVER_FENCED:
+			break;
+		}
+	}
+	return count;
 }

@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "reserve.h"
+#include "topology.h"
 
 /* Relative agreement expected wherever the CDF is not tiny. */
 #define REL 1e-12
@@ -149,6 +150,24 @@ binomial_cdf__n1e9_p1e3__matches_mpmath(void **state)
 
 	(void)state;
 	check_binomial(1000000000, 1e-3, refs, COUNT(refs), REL);
+}
+
+static void
+binomial_cdf__large_n_with_p_near_0_or_1__matches_mpmath(void **state)
+{
+	(void)state;
+	/*
+	 * mpmath.  These once lost digits: 1 - k/n rounded near k = n, and
+	 * N (1 - p) with 1 - p rounded.
+	 */
+	assert_close(binomial_cdf(UINT64_C(6554630132), 0.9999999990800459, UINT64_C(6554630128)),
+	    0.85144955020483696749, REL);
+	assert_close(binomial_cdf(UINT64_C(8191147), 0.9999999999746182, UINT64_C(8191143)),
+	    7.7836856547652766059e-17, REL);
+	assert_close(binomial_cdf(303596543, 0.02491900818734933, 7550539),
+	    2.5848621332130321346e-8, REL);
+	assert_close(binomial_cdf(30134660, 0.37917504258775747, 11416282),
+	    0.000083113129227487634463, REL);
 }
 
 static void
@@ -428,6 +447,28 @@ reserve_down_prob__steady_state__is_repair_share(void **state)
 	assert_true(isnan(reserve_down_prob(10, -1)));
 	assert_true(isnan(reserve_down_prob(INFINITY, 1)));
 	assert_true(isnan(reserve_down_prob(10, NAN)));
+	/* mtbf + repair would overflow; the share is still one half. */
+	assert_true(reserve_down_prob(1e308, 1e308) == 0.5);
+}
+
+static void
+reserve_population__topology__counts_servers_in_service_of_any_role(void **state)
+{
+	struct topology_server servers[] = {
+		{ .state = SERVER_UP, .role = ROLE_PRIMARY },
+		{ .state = SERVER_UP, .role = ROLE_RESERVE },
+		{ .state = SERVER_JOINING, .role = ROLE_NONE },
+		{ .state = SERVER_DRAINING, .role = ROLE_REPLICA },
+		{ .state = SERVER_DOWN, .role = ROLE_REPLICA },
+		{ .state = SERVER_WIPED, .role = ROLE_RESERVE },
+		{ .state = SERVER_FENCED, .role = ROLE_PRIMARY },
+	};
+	struct topology topo = { .servers = servers, .server_count = COUNT(servers) };
+
+	(void)state;
+	assert_int_equal(reserve_population(&topo), 4);
+	topo.server_count = 0;
+	assert_int_equal(reserve_population(&topo), 0);
 }
 
 int
@@ -440,6 +481,7 @@ main(void)
 		cmocka_unit_test(binomial_cdf__n1e7_p1e9__matches_mpmath),
 		cmocka_unit_test(binomial_cdf__n1e7_p05__matches_mpmath_on_both_sides_of_the_mean),
 		cmocka_unit_test(binomial_cdf__n1e9_p1e3__matches_mpmath),
+		cmocka_unit_test(binomial_cdf__large_n_with_p_near_0_or_1__matches_mpmath),
 		cmocka_unit_test(binomial_cdf__far_upper_tail__keeps_its_complement_to_an_ulp),
 		cmocka_unit_test(binomial_cdf__degenerate_p__is_a_step),
 		cmocka_unit_test(binomial_cdf__p_out_of_range__is_nan),
@@ -457,6 +499,7 @@ main(void)
 		cmocka_unit_test(reserve_compute__out_of_range__is_rejected),
 		cmocka_unit_test(reserve_compute__over_a_grid__is_minimal_and_monotone),
 		cmocka_unit_test(reserve_down_prob__steady_state__is_repair_share),
+		cmocka_unit_test(reserve_population__topology__counts_servers_in_service_of_any_role),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
