@@ -37,8 +37,8 @@ struct options {
 static void
 usage(void)
 {
-	printf("usage: reserve-calc [--table] [-c confidence] [--format json|text] "
-	    "[-n servers | -t file] {-p prob | -m days -r days}\n"
+	printf("usage: reserve-calc [--table] [--confidence c] [--format json|text] "
+	    "[-n servers | -t file] {--crash-prob p | --mtbf-days d --repair-days r}\n"
 	    "\n"
 	    "How many reserve servers keep every server that fails on a day replaceable\n"
 	    "at once, with the given confidence (binomial model, Poisson beside it).\n"
@@ -49,13 +49,13 @@ usage(void)
 	    "                          (default: $SHARDKIT_TOPOLOGY, else standard input)\n"
 	    "\n"
 	    "Failure rate (one of):\n"
-	    "  -p, --crash-prob=P      probability that a server is down on a day, 0 to 1\n"
-	    "  -m, --mtbf-days=D       mean days between failures of one server (> 0)\n"
-	    "  -r, --repair-days=R     days to bring a failed server back (>= 0);\n"
+	    "      --crash-prob=P      probability that a server is down on a day, 0 to 1\n"
+	    "      --mtbf-days=D       mean days between failures of one server (> 0)\n"
+	    "      --repair-days=R     days to bring a failed server back (>= 0);\n"
 	    "                          P = R / (D + R)\n"
 	    "\n"
 	    "Output:\n"
-	    "  -c, --confidence=C      share of days fully covered, 0 < C < 1 (default 0.99)\n"
+	    "      --confidence=C      share of days fully covered, 0 < C < 1 (default 0.99)\n"
 	    "      --table             add P(X <= k) for both models up to past the reserve\n"
 	    "      --format=FORMAT     \"json\" (default) or \"text\"\n"
 	    "  -h, --help              show this help, then exit\n"
@@ -112,7 +112,7 @@ parse_options(int argc, char **argv, struct options *o)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "n:t:p:m:r:c:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:t:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			o->servers = parse_servers(optarg);

@@ -24,7 +24,7 @@ Try \"reserve-calc --help\" for more information."
 }
 
 @test "the output carries every documented field with the inputs as typed" {
-	run --separate-stderr reserve-calc -n 1000 -p 0.005
+	run --separate-stderr reserve-calc -n 1000 --crash-prob 0.005
 	assert_status 0
 	[ "$(jq -c 'keys_unsorted' <<<"$output")" = \
 		'["servers","crash_prob","expected_down","confidence","reserve","achieved","model","poisson"]' ]
@@ -36,7 +36,7 @@ Try \"reserve-calc --help\" for more information."
 }
 
 @test "a lower confidence needs fewer reserves" {
-	run --separate-stderr reserve-calc -n 1000 -p 0.005 --confidence 0.9
+	run --separate-stderr reserve-calc -n 1000 --crash-prob 0.005 --confidence 0.9
 	assert_status 0
 	# P(X <= 7) = 0.867 < 0.9 <= P(X <= 8) = 0.932
 	[ "$(jq .reserve <<<"$output")" = 8 ]
@@ -44,7 +44,7 @@ Try \"reserve-calc --help\" for more information."
 }
 
 @test "ten million servers with a one-in-a-million rate need 18" {
-	run --separate-stderr reserve-calc -n 10000000 -p 1e-6
+	run --separate-stderr reserve-calc -n 10000000 --crash-prob 1e-6
 	assert_status 0
 	[ "$(jq .reserve <<<"$output")" = 18 ]
 	[ "$(jq .poisson.reserve <<<"$output")" = 18 ]
@@ -60,16 +60,16 @@ Try \"reserve-calc --help\" for more information."
 }
 
 @test "a zero crash probability needs no reserve and a certain one needs every server" {
-	run --separate-stderr reserve-calc -n 1000 -p 0
+	run --separate-stderr reserve-calc -n 1000 --crash-prob 0
 	assert_status 0
 	[ "$(jq -c '[.reserve, .achieved, .poisson.reserve]' <<<"$output")" = '[0,1,0]' ]
-	run --separate-stderr reserve-calc -n 1000 -p 1
+	run --separate-stderr reserve-calc -n 1000 --crash-prob 1
 	assert_status 0
 	[ "$(jq -c '[.reserve, .achieved]' <<<"$output")" = '[1000,1]' ]
 }
 
 @test "the table runs from 0 to three past the reserve with both models" {
-	run --separate-stderr reserve-calc -n 1000 -p 0.005 --table
+	run --separate-stderr reserve-calc -n 1000 --crash-prob 0.005 --table
 	assert_status 0
 	[ "$(jq '.table | length' <<<"$output")" = 15 ]
 	[ "$(jq '.table[0].k' <<<"$output")" = 0 ]
@@ -80,14 +80,14 @@ Try \"reserve-calc --help\" for more information."
 }
 
 @test "a long table keeps only its last 100 rows" {
-	run --separate-stderr reserve-calc -n 10000000 -p 0.5 --table
+	run --separate-stderr reserve-calc -n 10000000 --crash-prob 0.5 --table
 	assert_status 0
 	[ "$(jq '.table | length' <<<"$output")" = 100 ]
 	[ "$(jq '.table[-1].k - .poisson.reserve' <<<"$output")" = 3 ]
 }
 
 @test "the text format is a short report with the table in columns" {
-	run --separate-stderr reserve-calc -n 1000 -p 0.005 --table --format text
+	run --separate-stderr reserve-calc -n 1000 --crash-prob 0.005 --table --format text
 	assert_status 0
 	assert_stderr ""
 	[ "${lines[0]}" = "servers          1000" ]
@@ -98,25 +98,25 @@ Try \"reserve-calc --help\" for more information."
 }
 
 @test "a topology on standard input counts its servers in service" {
-	run --separate-stderr reserve-calc -p 0.01 < "$EXAMPLES/primary-replica.json"
+	run --separate-stderr reserve-calc --crash-prob 0.01 < "$EXAMPLES/primary-replica.json"
 	assert_status 0
 	[ "$(jq .servers <<<"$output")" = 8 ]
 	jq '.servers[0].state = "down" | .servers[1].state = "fenced" | .servers[2].state = "joining"' \
 		"$EXAMPLES/primary-replica.json" > t.json
-	run --separate-stderr reserve-calc -p 0.01 -t t.json
+	run --separate-stderr reserve-calc --crash-prob 0.01 -t t.json
 	assert_status 0
 	[ "$(jq .servers <<<"$output")" = 6 ]
 }
 
 @test "SHARDKIT_TOPOLOGY names the topology when neither -n nor -t is given" {
-	SHARDKIT_TOPOLOGY="$EXAMPLES/primary-replica.json" run --separate-stderr reserve-calc -p 0.01 </dev/null
+	SHARDKIT_TOPOLOGY="$EXAMPLES/primary-replica.json" run --separate-stderr reserve-calc --crash-prob 0.01 </dev/null
 	assert_status 0
 	[ "$(jq .servers <<<"$output")" = 8 ]
 }
 
 @test "a truncated topology is rejected with its line and column" {
 	printf '{"version": 1,' > t.json
-	run --separate-stderr reserve-calc -p 0.01 < t.json
+	run --separate-stderr reserve-calc --crash-prob 0.01 < t.json
 	assert_status 3
 	assert_stderr "reserve-calc: <stdin>:1:14: string or '}' expected near end of file"
 	[ -z "$output" ]
@@ -124,7 +124,7 @@ Try \"reserve-calc --help\" for more information."
 
 @test "an invalid topology is rejected with the JSON path of the problem" {
 	jq '.servers[0].role = "boss"' "$EXAMPLES/primary-replica.json" > t.json
-	run --separate-stderr reserve-calc -p 0.01 < t.json
+	run --separate-stderr reserve-calc --crash-prob 0.01 < t.json
 	assert_status 3
 	assert_stderr 'reserve-calc: <stdin>: servers[0].role: expected "none", "primary", "replica" or "reserve", found "boss"'
 	[ -z "$output" ]
@@ -132,14 +132,14 @@ Try \"reserve-calc --help\" for more information."
 
 @test "a topology with no server in service is rejected" {
 	jq '.servers[].state = "down"' "$EXAMPLES/primary-replica.json" > t.json
-	run --separate-stderr reserve-calc -p 0.01 -t t.json
+	run --separate-stderr reserve-calc --crash-prob 0.01 -t t.json
 	assert_status 3
 	assert_stderr "reserve-calc: t.json: servers: no server is in service (up, joining or draining)"
 	[ -z "$output" ]
 }
 
 @test "an unreadable topology file exits 1" {
-	run --separate-stderr reserve-calc -p 0.01 -t missing.json
+	run --separate-stderr reserve-calc --crash-prob 0.01 -t missing.json
 	assert_status 1
 	assert_stderr 'reserve-calc: could not open "missing.json": No such file or directory'
 }
@@ -147,7 +147,7 @@ Try \"reserve-calc --help\" for more information."
 @test "a server count that is not a positive integer is a usage error" {
 	local bad
 	for bad in abc 0 -1 +5 " 5" 1e3 1000000000001 99999999999999999999999; do
-		run --separate-stderr reserve-calc --servers "$bad" -p 0.01
+		run --separate-stderr reserve-calc --servers "$bad" --crash-prob 0.01
 		assert_usage_error "invalid --servers \"$bad\": expected an integer from 1 to 1000000000000"
 	done
 }
@@ -163,7 +163,7 @@ Try \"reserve-calc --help\" for more information."
 @test "a confidence of 0, 1 or outside is a usage error" {
 	local bad
 	for bad in 0 1 1.01 -0.5 nan abc; do
-		run --separate-stderr reserve-calc -n 10 -p 0.01 --confidence "$bad"
+		run --separate-stderr reserve-calc -n 10 --crash-prob 0.01 --confidence "$bad"
 		assert_usage_error "invalid --confidence \"$bad\": expected a number greater than 0 and less than 1"
 	done
 }
@@ -178,7 +178,7 @@ Try \"reserve-calc --help\" for more information."
 }
 
 @test "both failure rates at once is a usage error" {
-	run --separate-stderr reserve-calc -n 10 -p 0.01 --mtbf-days 30 --repair-days 2
+	run --separate-stderr reserve-calc -n 10 --crash-prob 0.01 --mtbf-days 30 --repair-days 2
 	assert_usage_error "--crash-prob and --mtbf-days/--repair-days are mutually exclusive"
 }
 
@@ -195,14 +195,14 @@ Try \"reserve-calc --help\" for more information."
 }
 
 @test "a server count together with a topology is a usage error" {
-	run --separate-stderr reserve-calc -n 10 -t "$EXAMPLES/primary-replica.json" -p 0.01
+	run --separate-stderr reserve-calc -n 10 -t "$EXAMPLES/primary-replica.json" --crash-prob 0.01
 	assert_usage_error "--servers and --topology are mutually exclusive"
 }
 
 @test "an unknown format, an unknown option or an argument is a usage error" {
-	run --separate-stderr reserve-calc -n 10 -p 0.01 --format xml
+	run --separate-stderr reserve-calc -n 10 --crash-prob 0.01 --format xml
 	assert_usage_error 'invalid --format "xml": expected "json" or "text"'
-	run --separate-stderr reserve-calc -n 10 -p 0.01 extra
+	run --separate-stderr reserve-calc -n 10 --crash-prob 0.01 extra
 	assert_usage_error 'unexpected argument "extra"'
 	run --separate-stderr reserve-calc --bogus
 	assert_status 2
@@ -211,7 +211,7 @@ Try \"reserve-calc --help\" for more information."
 }
 
 @test "a closed standard output is an error, not silence" {
-	run --separate-stderr bash -c 'reserve-calc -n 10 -p 0.01 >&-'
+	run --separate-stderr bash -c 'reserve-calc -n 10 --crash-prob 0.01 >&-'
 	assert_status 1
 	assert_stderr "reserve-calc: could not write to standard output: Bad file descriptor"
 }
@@ -220,7 +220,7 @@ Try \"reserve-calc --help\" for more information."
 	run --separate-stderr reserve-calc --help
 	assert_status 0
 	assert_stderr ""
-	[ "${lines[0]}" = "usage: reserve-calc [--table] [-c confidence] [--format json|text] [-n servers | -t file] {-p prob | -m days -r days}" ]
+	[ "${lines[0]}" = "usage: reserve-calc [--table] [--confidence c] [--format json|text] [-n servers | -t file] {--crash-prob p | --mtbf-days d --repair-days r}" ]
 }
 
 @test "--version prints the program and the version" {
@@ -237,11 +237,11 @@ Try \"reserve-calc --help\" for more information."
 	run bash -c 'reserve-calc --servers 1000 --crash-prob 0.005 | jq .reserve'
 	assert_status 0
 	[ "$output" = 11 ]
-	run bash -c "reserve-calc -n 1000 -p 0.005 --table | jq -r '.table[] | [.k, .binomial, .poisson] | @tsv' | sed -n 12p"
+	run bash -c "reserve-calc -n 1000 --crash-prob 0.005 --table | jq -r '.table[] | [.k, .binomial, .poisson] | @tsv' | sed -n 12p"
 	assert_status 0
 	[ "$output" = "$(printf '11\t0.994669988793744\t0.994546908086991')" ]
 	cd "$TOP"
-	run --separate-stderr reserve-calc --mtbf-days 365 --repair-days 2 -c 0.999 --format text \
+	run --separate-stderr reserve-calc --mtbf-days 365 --repair-days 2 --confidence 0.999 --format text \
 		< examples/primary-replica.json
 	assert_status 0
 	[ "${lines[0]}" = "servers          8" ]
