@@ -308,7 +308,7 @@ digits_for(double x)
  * As json_document_print, but with 15 significant digits where they do
  * instead of jansson's fixed 17, so what the user typed comes back as typed
  * (0.005, not 0.0050000000000000001); more only when an input needs them to
- * round-trip.  The computed probabilities are accurate to about 1e-12, so
+ * round-trip.  The computed probabilities are accurate to about 1e-13, so
  * 15 digits lose nothing true.
  */
 static int
