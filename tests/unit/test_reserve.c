@@ -12,6 +12,7 @@
  *    1 - upper tail above it); Poisson CDFs as the regularised incomplete
  *    gamma gammainc(k + 1, lambda, inf), or exp(-5) times the exact rational
  *    sum of 5^j / j! for lambda = 5.
+ * tests/reference/reserve-reference.py prints them all again.
  */
 
 #include <float.h>
