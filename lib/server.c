@@ -333,25 +333,56 @@ seconds(double timeout)
 	return s < 1 ? 1 : s;
 }
 
-/* Print the last lines of a log file as DETAIL lines, for a failed start. */
+/*
+ * The last lines of the newest file in DATADIR/log as DETAIL lines: why a
+ * start failed (a port in use, a bad setting) is there, in the collector's
+ * file or in postmaster.log depending on how far the start got.
+ */
 static void
-detail_log_tail(const char *path, int lines)
+detail_log_tail(const char *dir, int lines)
 {
-	FILE *fp = fopen(path, "r");
-	char *text, *p, *line;
+	char *log_dir = concat(dir, "/log"), *newest = NULL, *text, *p, *line;
+	struct timespec best = { 0, 0 };
+	struct dirent *e;
+	struct stat st;
 	size_t len;
+	DIR *d;
+	FILE *fp;
 
-	if (fp == NULL)
+	if ((d = opendir(log_dir)) == NULL) {
+		free(log_dir);
 		return;
-	text = file_read_stream(fp, path, &len);
+	}
+	while ((e = readdir(d)) != NULL) {
+		char *path = concat(log_dir, "/");
+		char *full = concat(path, e->d_name);
+
+		free(path);
+		if (lstat(full, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (st.st_mtim.tv_sec > best.tv_sec || (st.st_mtim.tv_sec == best.tv_sec &&
+		    st.st_mtim.tv_nsec >= best.tv_nsec))) {
+			best = st.st_mtim;
+			free(newest);
+			newest = full;
+		} else
+			free(full);
+	}
+	closedir(d);
+	free(log_dir);
+	if (newest == NULL || (fp = fopen(newest, "r")) == NULL) {
+		free(newest);
+		return;
+	}
+	text = file_read_stream(fp, newest, &len);
 	fclose(fp);
+	free(newest);
 	if (text == NULL)
 		return;
 	while (len > 0 && text[len - 1] == '\n')
 		text[--len] = '\0';
 	for (p = text + len; p > text && lines > 0; p--)
-		if (p[-1] == '\n')
-			lines--;
+		if (p[-1] == '\n' && --lines == 0)
+			break;
 	for (line = strtok(p, "\n"); line != NULL; line = strtok(NULL, "\n"))
 		error_detail("%s", line);
 	free(text);
@@ -372,7 +403,7 @@ ensure_running(const struct server_spec *spec, const struct config *cfg,
 		status = pg_ctl(cfg, ra, dir, "start", start);
 		if (status != 0) {
 			error_report("could not start the server in \"%s\"", dir);
-			detail_log_tail(log, 3);
+			detail_log_tail(dir, 6);
 			error_hint("see the logs in \"%s/log\"", dir);
 		}
 	} else if (status != PG_CTL_RUNNING) {
