@@ -6,6 +6,7 @@
 load helper
 
 setup() {
+	cd "$BATS_TEST_TMPDIR" || return 1
 	work=$(realpath "$(pg_workdir)")
 	passfile="$work/pgpass"
 	conf="$work/shardkit.conf"
