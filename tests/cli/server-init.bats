@@ -237,3 +237,22 @@ server-init: HINT: give server-init a directory of its own"
 	assert_status 0
 	[ ! -e d.initdb.tmp ] && [ ! -e d.wipe.tmp ] && [ ! -e d.socket ]
 }
+
+@test "the example configuration is accepted" {
+	cp "$EXAMPLES/shardkit.conf" sk.conf
+	chmod 0644 sk.conf
+	run --separate-stderr server-init --config sk.conf --wipe -D missing/d
+	assert_status 0
+	assert_stderr ""
+}
+
+@test "the example configuration names a password file server-init reads" {
+	sed "s|/etc/shardkit/pgpass|$BATS_TEST_TMPDIR/pgpass|" "$EXAMPLES/shardkit.conf" > sk.conf
+	chmod 0644 sk.conf
+	printf '127.0.0.1:*:postgres:postgres:not-a-real-secret\n' > pgpass
+	chmod 0600 pgpass
+	# Found the superuser's password; stops at the replication role's.
+	run --separate-stderr server-init --config sk.conf -D d -p 5433
+	assert_status 4
+	[ "${stderr_lines[0]}" = "server-init: no password for user \"shardkit_replication\" at 127.0.0.1:5433 in password file \"$BATS_TEST_TMPDIR/pgpass\"" ]
+}
