@@ -483,12 +483,15 @@ ensure_socket_directory(const char *dir, const struct runas *ra)
 	} else if (!S_ISDIR(st.st_mode)) {
 		error_report("socket directory \"%s\" is not a directory", sock);
 		rc = -1;
-	} else if ((st.st_uid != ra->uid && runas_chown(ra, sock) != 0) ||
-	    ((st.st_mode & 07777) != 0700 && chmod(sock, 0700) != 0)) {
+	} else if (st.st_uid != ra->uid && !ra->active) {
+		error_report("socket directory \"%s\" belongs to another user", sock);
+		rc = -1;
+	} else if (st.st_uid != ra->uid && runas_chown(ra, sock) != 0) {
+		rc = -1;
+	} else if ((st.st_mode & 07777) != 0700 && chmod(sock, 0700) != 0) {
 		/* Only its owner may enter it: "local trust" depends on that. */
-		if (errno != 0)
-			error_report("could not restrict socket directory \"%s\" to user \"%s\": %s",
-			    sock, ra->name, strerror(errno));
+		error_report("could not restrict socket directory \"%s\" to mode 0700: %s",
+		    sock, strerror(errno));
 		rc = -1;
 	}
 	free(sock);

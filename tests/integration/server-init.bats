@@ -228,6 +228,10 @@ server-init: HINT: rerun with the settings it was provisioned with, or wipe it f
 	server-init -D "$work/a" -p "$port_a" > /dev/null
 	[ "$(stat -c %a "$work/a.socket")" = 700 ]
 	[ -S "$work/a.socket/.s.PGSQL.$port_a" ]
+	# A loosened mode is restricted again by a rerun.
+	chmod 0755 "$work/a.socket"
+	server-init -D "$work/a" -p "$port_a" > /dev/null
+	[ "$(stat -c %a "$work/a.socket")" = 700 ]
 }
 
 @test "as root the server and its files belong to run_as" {
