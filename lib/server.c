@@ -55,6 +55,20 @@ exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
+/* The directory containing path ("/" for "/x"); caller frees. */
+static char *
+parent_of(const char *path)
+{
+	char *parent = xstrdup(path);
+	char *slash = strrchr(parent, '/');
+
+	if (slash == NULL)
+		parent[0] = '\0';
+	else
+		*(slash == parent ? slash + 1 : slash) = '\0';
+	return parent;
+}
+
 /* mkdir -p of dir, giving each directory it creates to the server's user. */
 static int
 make_parents(const char *dir, const struct runas *ra)
@@ -125,13 +139,9 @@ canonical(const char *path)
 static int
 make_parent(const char *dir, const struct runas *ra)
 {
-	char *parent = xstrdup(dir);
-	char *slash = strrchr(parent, '/');
-	int rc = 0;
+	char *parent = parent_of(dir);
+	int rc = strcmp(parent, "/") == 0 ? 0 : make_parents(parent, ra);
 
-	*slash = '\0';
-	if (parent[0] != '\0')
-		rc = make_parents(parent, ra);
 	free(parent);
 	return rc;
 }
@@ -179,12 +189,9 @@ server_data_directory(const char *arg)
 static int
 parent_exists(const char *dir)
 {
-	char *parent = xstrdup(dir);
-	char *slash = strrchr(parent, '/');
-	int found;
+	char *parent = parent_of(dir);
+	int found = exists(parent);
 
-	*(slash == parent ? slash + 1 : slash) = '\0';
-	found = exists(parent);
 	free(parent);
 	return found;
 }
@@ -193,14 +200,9 @@ parent_exists(const char *dir)
 static int
 lock_parent(const char *dir)
 {
-	char *parent = xstrdup(dir);
-	char *slash = strrchr(parent, '/');
+	char *parent = parent_of(dir);
 	int fd;
 
-	if (slash == parent)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
 	fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
 		error_report("could not lock directory \"%s\": %s", parent, strerror(errno));
@@ -219,7 +221,7 @@ remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	(void)ftw;
 	if ((flag == FTW_DP ? rmdir(path) : unlink(path)) != 0) {
 		error_report("could not remove \"%s\": %s", path, strerror(errno));
-		return -1;
+		return 1;   /* stops the walk; nftw returns it: already reported */
 	}
 	return 0;
 }
@@ -233,22 +235,23 @@ remove_tree(const char *path)
 {
 	if (!exists(path))
 		return 0;
-	if (nftw(path, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0) {
-		if (errno != 0 && exists(path))
-			error_report("could not remove \"%s\": %s", path, strerror(errno));
+	switch (nftw(path, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT)) {
+	case 0:
+		return 0;
+	case -1:
+		error_report("could not remove \"%s\": %s", path, strerror(errno));
+		return -1;
+	default:
 		return -1;
 	}
-	return 0;
 }
 
 static int
 fsync_parent(const char *dir)
 {
-	char *parent = xstrdup(dir);
-	char *slash = strrchr(parent, '/');
+	char *parent = parent_of(dir);
 	int fd, rc = 0;
 
-	*(slash == parent ? slash + 1 : slash) = '\0';
 	fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fsync(fd) != 0) {
 		error_report("could not sync directory \"%s\": %s", parent, strerror(errno));

@@ -195,6 +195,13 @@ server-init: HINT: rerun with the settings it was provisioned with, or wipe it f
 	[ "$(tcp_psql "$port_a" "$passfile" -c 'SHOW cluster_name')" = b ]
 }
 
+@test "an empty directory is provisioned in place" {
+	mkdir "$work/a"
+	run --separate-stderr server-init -D "$work/a" -p "$port_a"
+	assert_status 0
+	[ "$(tcp_psql "$port_a" "$passfile" -c 'SHOW data_checksums')" = on ]
+}
+
 @test "leftovers of an interrupted provisioning are replaced by a rerun" {
 	mkdir -p "$work/a.initdb.tmp/base" "$work/a.wipe.tmp"
 	echo junk > "$work/a.initdb.tmp/PG_VERSION"
