@@ -344,8 +344,9 @@ seconds(double timeout)
 static void
 detail_log_tail(const char *dir, int lines)
 {
-	char *log_dir = concat(dir, "/log"), *newest = NULL, *text, *p, *line;
+	char *log_dir = concat(dir, "/log"), *newest = NULL, *text, *start, *p, *line;
 	struct timespec best = { 0, 0 };
+	int seeked;
 	struct dirent *e;
 	struct stat st;
 	size_t len;
@@ -376,6 +377,11 @@ detail_log_tail(const char *dir, int lines)
 		free(newest);
 		return;
 	}
+	/* Only the tail: a long-running server's log can be large. */
+	seeked = fseeko(fp, 0, SEEK_END) == 0 && ftello(fp) > 8192 &&
+	    fseeko(fp, -8192, SEEK_END) == 0;
+	if (!seeked)
+		rewind(fp);
 	text = file_read_stream(fp, newest, &len);
 	fclose(fp);
 	free(newest);
@@ -383,7 +389,9 @@ detail_log_tail(const char *dir, int lines)
 		return;
 	while (len > 0 && text[len - 1] == '\n')
 		text[--len] = '\0';
-	for (p = text + len; p > text && lines > 0; p--)
+	/* After a seek the first line is a fragment. */
+	start = seeked && strchr(text, '\n') != NULL ? strchr(text, '\n') + 1 : text;
+	for (p = text + len; p > start && lines > 0; p--)
 		if (p[-1] == '\n' && --lines == 0)
 			break;
 	for (line = strtok(p, "\n"); line != NULL; line = strtok(NULL, "\n"))
