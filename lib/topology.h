@@ -144,6 +144,8 @@ const char *topology_default_location(void);
 
 /* The document for topo (new reference; keys in a stable order). */
 json_t *topology_to_json(const struct topology *topo);
+/* One servers[] entry, as topology_to_json writes it (new reference). */
+json_t *topology_server_json(const struct topology *topo, size_t index);
 
 /*
  * Write topo to location.  "-" prints it to standard output.  For a file,
