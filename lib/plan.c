@@ -645,24 +645,28 @@ list_unassigned(struct plan *plan)
 	}
 }
 
-static int
-check_options(const struct plan_options *options, char *error, size_t error_size)
+int
+plan_prefix_valid(const char *prefix)
 {
 	char probe[TOPOLOGY_ID_MAX + 32];
 
+	/* Room for nine digits: shard numbers never run out before ids do. */
+	snprintf(probe, sizeof(probe), "%s123456789", prefix);
+	return topology_id_valid(probe);
+}
+
+static int
+check_options(const struct plan_options *options, char *error, size_t error_size)
+{
 	if (options->action == PLAN_REMOVE_SHARD && options->remove_shard == NULL) {
 		set_error(error, error_size, "no shard to remove");
 		return EXIT_STATUS_USAGE;
 	}
-	if (options->shard_prefix != NULL) {
-		/* Room for nine digits: shard numbers never run out before ids do. */
-		snprintf(probe, sizeof(probe), "%s123456789", options->shard_prefix);
-		if (!topology_id_valid(probe)) {
-			set_error(error, error_size,
-			    "invalid shard prefix \"%s\": expected up to %d letters, digits, '_', '.' or '-', starting with a letter or digit",
-			    options->shard_prefix, TOPOLOGY_ID_MAX - 9);
-			return EXIT_STATUS_USAGE;
-		}
+	if (options->shard_prefix != NULL && !plan_prefix_valid(options->shard_prefix)) {
+		set_error(error, error_size,
+		    "invalid --shard-prefix \"%s\": expected up to %d letters, digits, '_', '.' or '-', starting with a letter or digit",
+		    options->shard_prefix, TOPOLOGY_ID_MAX - 9);
+		return EXIT_STATUS_USAGE;
 	}
 	return 0;
 }

@@ -130,6 +130,12 @@ int plan_build(const struct topology *topo, const struct plan_options *options,
 void plan_moves(const struct topology *before, const struct topology *after,
     struct plan *plan);
 
+/*
+ * 1 when PREFIX<n> is a valid shard id for every n up to nine digits, the
+ * check --shard-prefix needs before any topology is read.
+ */
+int plan_prefix_valid(const char *prefix);
+
 /* The plan document, "format": "shardkit-plan/1" (new reference). */
 json_t *plan_to_json(const struct plan *plan);
 
