@@ -67,19 +67,26 @@ add_reserve(struct plan *plan, int server, int shard)
 	plan->reserves[plan->reserve_assignment_count++].shard = shard;
 }
 
+/* Names in natural order ("pg2" before "pg10"), as an operator reads them. */
+static int
+natural(const char *a, const char *b)
+{
+	return strverscmp(a, b);
+}
+
 static int
 compare_ref_id(const void *a, const void *b)
 {
-	return strcmp(((const struct ref *)a)->id, ((const struct ref *)b)->id);
+	return natural(((const struct ref *)a)->id, ((const struct ref *)b)->id);
 }
 
 static int
 compare_ref_zone_id(const void *a, const void *b)
 {
 	const struct ref *x = a, *y = b;
-	int c = strcmp(x->zone, y->zone);
+	int c = natural(x->zone, y->zone);
 
-	return c != 0 ? c : strcmp(x->id, y->id);
+	return c != 0 ? c : natural(x->id, y->id);
 }
 
 static void
@@ -244,7 +251,7 @@ compare_group_size(const void *a, const void *b)
 
 	if (x->count != y->count)
 		return x->count > y->count ? -1 : 1;
-	return strcmp(x->zone, y->zone);
+	return natural(x->zone, y->zone);
 }
 
 /*
@@ -306,8 +313,8 @@ pick_primary(const struct topology *topo, const int *members, int x, struct zone
 		const struct topology_server *b = best < 0 ? NULL : &topo->servers[members[best]];
 
 		if (b == NULL || c < best_count ||
-		    (c == best_count && (strcmp(s->zone, b->zone) < 0 ||
-		    (strcmp(s->zone, b->zone) == 0 && strcmp(s->id, b->id) < 0)))) {
+		    (c == best_count && (natural(s->zone, b->zone) < 0 ||
+		    (natural(s->zone, b->zone) == 0 && natural(s->id, b->id) < 0)))) {
 			best = k;
 			best_count = c;
 		}
@@ -321,7 +328,7 @@ compare_server_id(const void *a, const void *b, void *topo)
 {
 	const struct topology *t = topo;
 
-	return strcmp(t->servers[*(const int *)a].id, t->servers[*(const int *)b].id);
+	return natural(t->servers[*(const int *)a].id, t->servers[*(const int *)b].id);
 }
 
 /* ---- new shards ----------------------------------------------------------- */
