@@ -185,19 +185,23 @@ reserve_target(const struct topology *topo, const struct plan_options *options,
 	case PLAN_RESERVE_COMPUTED:
 		break;
 	}
-	/* The reserve protects every server of the result, new ones included. */
-	plan->reserve_request.servers = topo->server_count;
+	/*
+	 * The reserve protects every server in service after the plan, new ones
+	 * included; reserve_population is the count reserve-calc uses too.
+	 */
+	plan->reserve_request.servers = reserve_population(topo);
 	plan->reserve_request.crash_prob = options->crash_prob;
 	plan->reserve_request.confidence = options->confidence;
-	if (topo->server_count == 0) {
+	if (plan->reserve_request.servers == 0) {
 		plan->reserve_model.achieved = plan->reserve_model.poisson_achieved = 1.0;
 		plan->reserve_target = 0;
 		return 0;
 	}
 	if (reserve_compute(&plan->reserve_request, &plan->reserve_model) != 0) {
 		set_error(error, error_size,
-		    "cannot compute a reserve for %zu servers, crash probability %g, confidence %g",
-		    topo->server_count, options->crash_prob, options->confidence);
+		    "cannot compute a reserve for %llu servers, crash probability %g, confidence %g",
+		    (unsigned long long)plan->reserve_request.servers, options->crash_prob,
+		    options->confidence);
 		return EXIT_STATUS_USAGE;
 	}
 	plan->reserve_target = plan->reserve_model.reserve;

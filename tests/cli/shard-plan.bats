@@ -107,7 +107,10 @@ plan() {
 	  "$(jq -c '[.new_shards, .reserves, .moves]' reversed.json)" ]
 }
 
-@test "--crash-prob computes the reserve over every server of the result" {
+@test "--crash-prob computes the reserve over every server in service" {
+	plan plan-grow --crash-prob 0.1
+	# 12 servers, one of them down.
+	[ "$(jq .reserve_model.servers plan.json)" -eq 11 ]
 	plan plan-new-cluster --crash-prob 0.1 --confidence 0.9
 	[ "$(jq -r .reserve_source plan.json)" = crash-prob ]
 	[ "$(jq .reserve_model.servers plan.json)" -eq 10 ]
