@@ -407,15 +407,16 @@ form_shards(struct plan *plan, const int *members, size_t shard_count, int x,
 
 /* ---- reserves ------------------------------------------------------------- */
 
-static int
-shard_has_zone(const struct topology *topo, int shard, const char *zone)
+/* has[k] = 1 when shard k has a server in zone: one pass over the servers. */
+static void
+shards_with_zone(const struct topology *topo, const char *zone, unsigned char *has)
 {
 	size_t i;
 
+	memset(has, 0, topo->shard_count);
 	for (i = 0; i < topo->server_count; i++)
-		if (topo->servers[i].shard == shard && strcmp(topo->servers[i].zone, zone) == 0)
-			return 1;
-	return 0;
+		if (topo->servers[i].shard >= 0 && strcmp(topo->servers[i].zone, zone) == 0)
+			has[topo->servers[i].shard] = 1;
 }
 
 /*
@@ -425,23 +426,20 @@ shard_has_zone(const struct topology *topo, int shard, const char *zone)
  * unless there are none; -1 when there is no shard at all.
  */
 static int
-pick_shard(const struct topology *topo, const size_t *reserves, const char *zone)
+pick_shard(const struct topology *topo, const size_t *reserves, const char *zone,
+    unsigned char *has_zone)
 {
-	int i, best = -1, best_zone = 0, any_active = 0;
+	int i, best = -1, any_active = 0;
 
+	shards_with_zone(topo, zone, has_zone);
 	for (i = 0; i < (int)topo->shard_count; i++)
 		any_active |= topo->shards[i].state == SHARD_ACTIVE;
 	for (i = 0; i < (int)topo->shard_count; i++) {
-		int has_zone;
-
 		if (any_active && topo->shards[i].state != SHARD_ACTIVE)
 			continue;
-		has_zone = shard_has_zone(topo, i, zone);
 		if (best < 0 || reserves[i] < reserves[best] ||
-		    (reserves[i] == reserves[best] && !has_zone && best_zone)) {
+		    (reserves[i] == reserves[best] && !has_zone[i] && has_zone[best]))
 			best = i;
-			best_zone = has_zone;
-		}
 	}
 	return best;
 }
@@ -457,6 +455,7 @@ make_reserves(struct plan *plan, int *servers, size_t n)
 {
 	struct topology *r = &plan->result;
 	size_t *per_shard = xcalloc(r->shard_count, sizeof(size_t));
+	unsigned char *has_zone = xcalloc(r->shard_count, 1);
 	size_t i;
 
 	qsort_r(servers, n, sizeof(int), compare_server_id, r);
@@ -468,7 +467,7 @@ make_reserves(struct plan *plan, int *servers, size_t n)
 		int shard = -1;
 
 		if (r->mode == MODE_PRIMARY_REPLICA) {
-			shard = pick_shard(r, per_shard, s->zone);
+			shard = pick_shard(r, per_shard, s->zone, has_zone);
 			if (shard >= 0)
 				per_shard[shard]++;
 		}
@@ -477,6 +476,7 @@ make_reserves(struct plan *plan, int *servers, size_t n)
 		s->shard = shard;
 		add_reserve(plan, servers[i], shard);
 	}
+	free(has_zone);
 	free(per_shard);
 }
 

@@ -5,6 +5,7 @@
  * differs, grouped by (from, to) and totalled per source and per target.
  */
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,25 @@
 #include "plan.h"
 #include "ring.h"
 #include "topology.h"
+
+/*
+ * Range sizes are summed exactly, as integers: the whole ring is 2^64
+ * positions, so a sum needs more than 64 bits.  Only the final fraction is
+ * rounded, so the same ranges always give the same figures.
+ */
+typedef unsigned __int128 span_t;
+
+static span_t
+range_span(const struct token_range *range)
+{
+	return range->start == range->end ? (span_t)1 << 64 : (span_t)(uint64_t)(range->end - range->start);
+}
+
+static double
+span_fraction(span_t span)
+{
+	return ldexp((double)span, -64);
+}
 
 static int
 compare_range_move(const void *a, const void *b)
@@ -48,30 +68,31 @@ static void
 group_moves(struct plan *plan, struct range_move *moves, size_t n,
     const char *const *before_ids, const char *const *after_ids)
 {
-	size_t i;
+	span_t total = 0;
+	size_t i, j;
 
 	qsort(moves, n, sizeof(*moves), compare_range_move);
 	plan->moves = xcalloc(n, sizeof(*plan->moves));
-	for (i = 0; i < n; i++) {
-		struct plan_move *m = plan->move_count ? &plan->moves[plan->move_count - 1] : NULL;
-		double f = token_range_fraction(&moves[i].range);
+	for (i = 0; i < n; i = j) {
+		struct plan_move *m = &plan->moves[plan->move_count++];
+		span_t sum = 0;
 
-		if (m == NULL || strcmp(m->from, before_ids[moves[i].from]) != 0 ||
-		    strcmp(m->to, after_ids[moves[i].to]) != 0) {
-			m = &plan->moves[plan->move_count++];
-			m->from = xstrdup(before_ids[moves[i].from]);
-			m->to = xstrdup(after_ids[moves[i].to]);
-			m->ranges = xcalloc(n, sizeof(*m->ranges));
+		/* Owner indexes are unique per id on each ring: equal indexes, one group. */
+		for (j = i; j < n && moves[j].from == moves[i].from && moves[j].to == moves[i].to; j++)
+			;
+		m->from = xstrdup(before_ids[moves[i].from]);
+		m->to = xstrdup(after_ids[moves[i].to]);
+		m->ranges = xcalloc(j - i, sizeof(*m->ranges));
+		for (; m->range_count < j - i; m->range_count++) {
+			m->ranges[m->range_count] = moves[i + m->range_count].range;
+			sum += range_span(&m->ranges[m->range_count]);
 		}
-		m->ranges[m->range_count++] = moves[i].range;
-		m->fraction += f;
-		plan->moved_fraction += f;
-		add_total(&plan->moved_from, &plan->moved_from_count, m->from, f);
-		add_total(&plan->moved_to, &plan->moved_to_count, m->to, f);
+		m->fraction = span_fraction(sum);
+		total += sum;
+		add_total(&plan->moved_from, &plan->moved_from_count, m->from, m->fraction);
+		add_total(&plan->moved_to, &plan->moved_to_count, m->to, m->fraction);
 	}
-	for (i = 0; i < plan->move_count; i++)
-		plan->moves[i].ranges = xreallocarray(plan->moves[i].ranges,
-		    plan->moves[i].range_count, sizeof(struct token_range));
+	plan->moved_fraction = span_fraction(total);
 }
 
 void
