@@ -578,31 +578,33 @@ plan_remove(struct plan *plan, const char *id, char *error, size_t error_size)
 /*
  * Multi-master: only ring members may take part in placement, or reserves
  * and unreachable servers would be given tokens too.  Placement runs on a
- * view that shares the result's servers; tokens come back by index.
+ * view that shares the result's servers, in id order so that the tokens do
+ * not depend on the order of servers in the file; tokens come back by index.
  */
 static void
 place_members(struct plan *plan)
 {
 	struct topology *r = &plan->result, view = *r;
+	unsigned char *joining = xcalloc(r->server_count, 1);
 	int *map = xcalloc(r->server_count, sizeof(int));
-	size_t i, n = 0, k;
+	size_t i, n = 0;
 
-	view.servers = xcalloc(r->server_count, sizeof(*view.servers));
+	for (i = 0; i < plan->new_member_count; i++)
+		joining[plan->new_members[i]] = 1;
 	for (i = 0; i < r->server_count; i++) {
-		int joining = 0;
-
-		for (k = 0; k < plan->new_member_count; k++)
-			joining |= plan->new_members[k] == (int)i;
-		if (r->servers[i].token_count == 0 && !joining)
+		if (r->servers[i].token_count == 0 && !joining[i])
 			continue;
-		if (joining) {
+		if (joining[i]) {
 			free(r->servers[i].tokens);
 			r->servers[i].tokens = NULL;
 		}
-		map[n] = (int)i;
-		view.servers[n++] = r->servers[i];
+		map[n++] = (int)i;
 	}
+	qsort_r(map, n, sizeof(int), compare_server_id, r);
+	view.servers = xcalloc(n, sizeof(*view.servers));
 	view.server_count = n;
+	for (i = 0; i < n; i++)
+		view.servers[i] = r->servers[map[i]];
 	if (plan->new_member_count > 0)
 		ring_place(&view, r->vnodes);
 	for (i = 0; i < n; i++) {
@@ -611,6 +613,7 @@ place_members(struct plan *plan)
 	}
 	free(view.servers);
 	free(map);
+	free(joining);
 }
 
 static int

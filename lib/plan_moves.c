@@ -34,15 +34,23 @@ span_fraction(span_t span)
 	return ldexp((double)span, -64);
 }
 
+struct owner_names {
+	const char *const *before;
+	const char *const *after;
+};
+
+/* By source then target, ids in natural order as the planner names them, then ring order. */
 static int
-compare_range_move(const void *a, const void *b)
+compare_range_move(const void *a, const void *b, void *names)
 {
 	const struct range_move *x = a, *y = b;
+	const struct owner_names *n = names;
+	int c;
 
-	if (x->from != y->from)
-		return x->from < y->from ? -1 : 1;
-	if (x->to != y->to)
-		return x->to < y->to ? -1 : 1;
+	if (x->from != y->from && (c = strverscmp(n->before[x->from], n->before[y->from])) != 0)
+		return c;
+	if (x->to != y->to && (c = strverscmp(n->after[x->to], n->after[y->to])) != 0)
+		return c;
 	if (x->range.start != y->range.start)
 		return x->range.start < y->range.start ? -1 : 1;
 	return 0;
@@ -68,10 +76,11 @@ static void
 group_moves(struct plan *plan, struct range_move *moves, size_t n,
     const char *const *before_ids, const char *const *after_ids)
 {
+	struct owner_names names = { before_ids, after_ids };
 	span_t total = 0;
 	size_t i, j;
 
-	qsort(moves, n, sizeof(*moves), compare_range_move);
+	qsort_r(moves, n, sizeof(*moves), compare_range_move, &names);
 	plan->moves = xcalloc(n, sizeof(*plan->moves));
 	for (i = 0; i < n; i = j) {
 		struct plan_move *m = &plan->moves[plan->move_count++];
