@@ -151,6 +151,7 @@ main(int argc, char **argv)
 	struct plan plan;
 	char why[512];
 	json_t *doc;
+	size_t i;
 	int status;
 
 	error_set_program(argv[0]);
@@ -166,6 +167,9 @@ main(int argc, char **argv)
 		error_usage("%s", why);
 	if (status != 0)
 		error_exit(status, "%s", why);
+	/* Scripts read .notes; an operator piping to jq .topology sees them here. */
+	for (i = 0; i < plan.note_count; i++)
+		error_warning("%s", plan.notes[i]);
 	doc = plan_to_json(&plan);
 	plan_free(&plan);
 	status = json_document_print(doc, stdout) == 0 ? EXIT_STATUS_OK : EXIT_STATUS_FAILURE;

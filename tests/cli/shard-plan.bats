@@ -44,7 +44,7 @@ plan() {
 @test "too few servers form no shard and the plan says so instead of failing" {
 	run --separate-stderr shard-plan --reserve 8 < "$FIXTURES/plan-new-cluster.json"
 	assert_status 0
-	assert_stderr ""
+	assert_stderr "shard-plan: warning: not enough new servers to form a shard: 10 new, 8 kept for the reserve target, 4 needed per shard; all become reserves"
 	[ "$(jq '.new_shards | length' <<< "$output")" -eq 0 ]
 	[ "$(jq '.reserve_count' <<< "$output")" -eq 10 ]
 	[ "$(jq -r '.notes[0]' <<< "$output")" = "not enough new servers to form a shard: 10 new, 8 kept for the reserve target, 4 needed per shard; all become reserves" ]
@@ -82,6 +82,19 @@ plan() {
 	plan plan-grow
 	[ "$(jq -c '[.shards[] | select(.id != "s3")]' "$FIXTURES/plan-grow.json")" = \
 	  "$(jq -c '[.topology.shards[] | select(.id != "s3")]' plan.json)" ]
+}
+
+@test "a reserve target that cannot be reached is a warning and a note" {
+	run --separate-stderr shard-plan --reserve 12 -t "$FIXTURES/plan-new-cluster.json"
+	assert_status 0
+	[ "${stderr_lines[1]}" = "shard-plan: warning: reserve target 12 not reached: 10 reserves" ]
+	[ "$(jq -r '.notes[1]' <<< "$output")" = "reserve target 12 not reached: 10 reserves" ]
+}
+
+@test "a plan that forms shards prints nothing on standard error" {
+	run --separate-stderr shard-plan -t "$FIXTURES/plan-grow.json"
+	assert_status 0
+	assert_stderr ""
 }
 
 @test "a server that is not up stays unassigned" {
