@@ -616,7 +616,7 @@ place_members(struct plan *plan)
 	free(joining);
 }
 
-static int
+static void
 place_tokens(struct plan *plan)
 {
 	struct topology *r = &plan->result;
@@ -625,18 +625,17 @@ place_tokens(struct plan *plan)
 
 	if (r->mode == MODE_MULTI_MASTER) {
 		place_members(plan);
-		return plan->new_member_count > 0;
+		return;
 	}
 	for (i = 0; i < r->shard_count; i++)
 		empty |= r->shards[i].token_count == 0;
 	if (!empty)
-		return 0;
+		return;
 	for (i = 0; i < r->shard_count; i++)
 		if (r->shards[i].token_count == 0 && i < r->shard_count - plan->new_shard_count)
 			add_note(plan, "shard \"%s\" had no tokens: it gets its tokens now",
 			    r->shards[i].id);
 	ring_place(r, r->vnodes);
-	return 1;
 }
 
 /* ---- the plan ------------------------------------------------------------- */
@@ -657,6 +656,23 @@ list_unassigned(struct plan *plan)
 		if (left)
 			plan->unassigned[plan->unassigned_count++] = (int)i;
 	}
+}
+
+/*
+ * Whether the plan changed the topology at all, judged on the documents
+ * themselves: a multi-master spare is listed in the plan yet changes
+ * nothing, and a plan that changes nothing must not bump the version, or
+ * re-running it would.
+ */
+static int
+topology_changed(const struct topology *before, const struct topology *after)
+{
+	json_t *a = topology_to_json(before), *b = topology_to_json(after);
+	int changed = !json_equal(a, b);
+
+	json_decref(a);
+	json_decref(b);
+	return changed;
 }
 
 int
@@ -689,8 +705,7 @@ int
 plan_build(const struct topology *topo, const struct plan_options *options,
     struct plan *plan, char *error, size_t error_size)
 {
-	int rc, changed;
-	size_t reserves_before;
+	int rc;
 
 	memset(plan, 0, sizeof(*plan));
 	if ((rc = check_options(options, error, error_size)) != 0)
@@ -708,10 +723,8 @@ plan_build(const struct topology *topo, const struct plan_options *options,
 		plan_free(plan);
 		return rc;
 	}
-	reserves_before = plan->reserve_assignment_count;
-	changed = place_tokens(plan) || plan->new_shard_count > 0 || reserves_before > 0 ||
-	    plan->removed_shard != NULL;
-	if (changed)
+	place_tokens(plan);
+	if (topology_changed(topo, &plan->result))
 		plan->result.version = topo->version + 1;
 	plan->reserve_count = count_reserves(&plan->result);
 	if (options->action == PLAN_ADD && plan->reserve_count < plan->reserve_target)

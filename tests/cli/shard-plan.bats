@@ -181,6 +181,14 @@ plan() {
 	jq .topology plan.json | topo-check
 }
 
+@test "multi-master: planning again keeps the spare off the ring and the version" {
+	plan plan-multi-master --reserve 1
+	jq .topology plan.json | shard-plan --reserve 1 > again.json
+	[ "$(jq .version again.json)" -eq 4 ]
+	[ "$(jq -c .reserves again.json)" = '[{"server":"mm4","shard":null}]' ]
+	[ "$(jq '.moves | length' again.json)" -eq 0 ]
+}
+
 @test "SHARDKIT_TOPOLOGY names the file read when -t is absent" {
 	SHARDKIT_TOPOLOGY="$FIXTURES/plan-seed.json" run --separate-stderr shard-plan
 	assert_status 0
