@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdint.h>
@@ -37,8 +38,8 @@ struct options {
 static void
 usage(void)
 {
-	printf("usage: reserve-calc [--table] [-c confidence] [--format json|text] "
-	    "[-n servers | -t file] {-p prob | -m days -r days}\n"
+	printf("usage: reserve-calc [--table] [--confidence c] [--format json|text] "
+	    "[-n servers | -t file] {--crash-prob p | --mtbf-days d --repair-days r}\n"
 	    "\n"
 	    "How many reserve servers keep every server that fails on a day replaceable\n"
 	    "at once, with the given confidence (binomial model, Poisson beside it).\n"
@@ -49,32 +50,51 @@ usage(void)
 	    "                          (default: $SHARDKIT_TOPOLOGY, else standard input)\n"
 	    "\n"
 	    "Failure rate (one of):\n"
-	    "  -p, --crash-prob=P      probability that a server is down on a day, 0 to 1\n"
-	    "  -m, --mtbf-days=D       mean days between failures of one server (> 0)\n"
-	    "  -r, --repair-days=R     days to bring a failed server back (>= 0);\n"
+	    "      --crash-prob=P      probability that a server is down on a day, 0 to 1\n"
+	    "      --mtbf-days=D       mean days between failures of one server (> 0)\n"
+	    "      --repair-days=R     days to bring a failed server back (>= 0);\n"
 	    "                          P = R / (D + R)\n"
 	    "\n"
 	    "Output:\n"
-	    "  -c, --confidence=C      share of days fully covered, 0 < C < 1 (default 0.99)\n"
+	    "      --confidence=C      share of days fully covered, 0 < C < 1 (default 0.99)\n"
 	    "      --table             add P(X <= k) for both models up to past the reserve\n"
 	    "      --format=FORMAT     \"json\" (default) or \"text\"\n"
 	    "  -h, --help              show this help, then exit\n"
 	    "  -V, --version           output version information, then exit\n");
 }
 
-/* A finite decimal number filling the whole argument, or a usage error. */
+/* A numeric option: its range, open or closed at each end, and in words. */
+struct number_option {
+	const char *name;
+	double low, high;
+	int open_low, open_high;
+	const char *expected;
+};
+
+static const struct number_option crash_prob_option =
+	{ "--crash-prob", 0, 1, 0, 0, "a number from 0 to 1" };
+static const struct number_option mtbf_option =
+	{ "--mtbf-days", 0, DBL_MAX, 1, 0, "a number greater than 0" };
+static const struct number_option repair_option =
+	{ "--repair-days", 0, DBL_MAX, 0, 0, "a number of at least 0" };
+static const struct number_option confidence_option =
+	{ "--confidence", 0, 1, 1, 1, "a number greater than 0 and less than 1" };
+
+/* A finite decimal number in range filling the whole argument, or a usage error. */
 static double
-parse_number(const char *name, const char *arg, const char *expected)
+parse_number(const struct number_option *opt, const char *arg)
 {
 	char *end;
-	double value;
+	double v;
 
 	errno = 0;
-	value = strtod(arg, &end);
+	v = strtod(arg, &end);
 	if (*arg == '\0' || isspace((unsigned char)*arg) || *end != '\0'
-	    || errno == ERANGE || !isfinite(value))
-		error_usage("invalid %s \"%s\": expected %s", name, arg, expected);
-	return value;
+	    || errno == ERANGE || !isfinite(v)
+	    || v < opt->low || (opt->open_low && v == opt->low)
+	    || v > opt->high || (opt->open_high && v == opt->high))
+		error_usage("invalid %s \"%s\": expected %s", opt->name, arg, opt->expected);
+	return v;
 }
 
 static uint64_t
@@ -112,7 +132,7 @@ parse_options(int argc, char **argv, struct options *o)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "n:t:p:m:r:c:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:t:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			o->servers = parse_servers(optarg);
@@ -121,28 +141,19 @@ parse_options(int argc, char **argv, struct options *o)
 			o->topology = optarg;
 			break;
 		case 'p':
-			o->crash_prob = parse_number("--crash-prob", optarg, "a number from 0 to 1");
-			if (!(o->crash_prob >= 0 && o->crash_prob <= 1))
-				error_usage("invalid --crash-prob \"%s\": expected a number from 0 to 1", optarg);
+			o->crash_prob = parse_number(&crash_prob_option, optarg);
 			o->have_prob = 1;
 			break;
 		case 'm':
-			o->mtbf_days = parse_number("--mtbf-days", optarg, "a number greater than 0");
-			if (!(o->mtbf_days > 0))
-				error_usage("invalid --mtbf-days \"%s\": expected a number greater than 0", optarg);
+			o->mtbf_days = parse_number(&mtbf_option, optarg);
 			o->have_mtbf = 1;
 			break;
 		case 'r':
-			o->repair_days = parse_number("--repair-days", optarg, "a number of at least 0");
-			if (!(o->repair_days >= 0))
-				error_usage("invalid --repair-days \"%s\": expected a number of at least 0", optarg);
+			o->repair_days = parse_number(&repair_option, optarg);
 			o->have_repair = 1;
 			break;
 		case 'c':
-			o->confidence = parse_number("--confidence", optarg,
-			    "a number greater than 0 and less than 1");
-			if (!(o->confidence > 0 && o->confidence < 1))
-				error_usage("invalid --confidence \"%s\": expected a number greater than 0 and less than 1", optarg);
+			o->confidence = parse_number(&confidence_option, optarg);
 			break;
 		case 'T':
 			o->table = 1;
@@ -297,7 +308,7 @@ digits_for(double x)
  * As json_document_print, but with 15 significant digits where they do
  * instead of jansson's fixed 17, so what the user typed comes back as typed
  * (0.005, not 0.0050000000000000001); more only when an input needs them to
- * round-trip.  The computed probabilities are accurate to about 1e-12, so
+ * round-trip.  The computed probabilities are accurate to about 1e-13, so
  * 15 digits lose nothing true.
  */
 static int

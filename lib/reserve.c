@@ -140,7 +140,12 @@ bd0(double x, double m_hi, double m_lo)
 			s = s1;
 		}
 	}
-	return x * log(x / m) - diff;
+	/*
+	 * log(x / m) would round x / m first: an error of 1e-16 in the log,
+	 * times x.  log1p of diff / m keeps it down while x / m stays away
+	 * from 0, where diff / m would round instead.
+	 */
+	return x * (x >= m / 2 ? log1p(diff / m) : log(x / m)) - diff;
 }
 
 /* log P(X = k), 0 <= k (<= n for the binomial), 0 < p < 1 or lambda > 0. */
