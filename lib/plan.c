@@ -192,6 +192,8 @@ reserve_target(const struct topology *topo, const struct plan_options *options,
 	plan->reserve_request.servers = reserve_population(topo);
 	plan->reserve_request.crash_prob = options->crash_prob;
 	plan->reserve_request.confidence = options->confidence;
+	plan->mtbf_days = options->mtbf_days;
+	plan->repair_days = options->repair_days;
 	if (plan->reserve_request.servers == 0) {
 		plan->reserve_model.achieved = plan->reserve_model.poisson_achieved = 1.0;
 		plan->reserve_target = 0;

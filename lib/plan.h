@@ -40,8 +40,10 @@ struct plan_options {
 	enum plan_action action;
 	enum plan_reserve_source reserve_source;
 	uint64_t reserve;           /* PLAN_RESERVE_GIVEN */
-	double crash_prob;          /* PLAN_RESERVE_COMPUTED */
+	double crash_prob;          /* PLAN_RESERVE_COMPUTED: P a server is down on a day */
 	double confidence;          /* PLAN_RESERVE_COMPUTED, 0 < C < 1 */
+	double mtbf_days;           /* > 0 when crash_prob came from these two */
+	double repair_days;
 	const char *shard_prefix;   /* new shard ids are PREFIX<n>; NULL for "s" */
 	const char *remove_shard;   /* PLAN_REMOVE_SHARD: the shard's id */
 };
@@ -83,6 +85,7 @@ struct plan {
 	enum plan_reserve_source reserve_source;
 	struct reserve_request reserve_request;   /* PLAN_RESERVE_COMPUTED */
 	struct reserve_result reserve_model;      /* PLAN_RESERVE_COMPUTED */
+	double mtbf_days, repair_days;            /* as in plan_options */
 	uint64_t reserve_count;     /* reserves in the result that are up */
 	struct plan_shard *new_shards;
 	size_t new_shard_count;

@@ -23,13 +23,13 @@ action_name(enum plan_action action)
 }
 
 static const char *
-reserve_source_name(enum plan_reserve_source source)
+reserve_source_name(const struct plan *plan)
 {
-	switch (source) {
+	switch (plan->reserve_source) {
 	case PLAN_RESERVE_GIVEN:
 		return "option";
 	case PLAN_RESERVE_COMPUTED:
-		return "crash-prob";
+		return plan->mtbf_days > 0 ? "mtbf" : "crash-prob";
 	case PLAN_RESERVE_DEFAULT:
 		break;
 	}
@@ -56,15 +56,22 @@ server_list(const struct topology *topo, const int *servers, size_t n)
 static json_t *
 reserve_model(const struct plan *plan)
 {
+	json_t *model;
+
 	if (plan->reserve_source != PLAN_RESERVE_COMPUTED)
 		return json_null();
-	return json_pack("{s:I, s:f, s:f, s:f, s:I, s:f}",
+	model = json_pack("{s:I, s:f, s:f, s:f, s:I, s:f}",
 	    "servers", (json_int_t)plan->reserve_request.servers,
 	    "crash_prob", plan->reserve_request.crash_prob,
 	    "confidence", plan->reserve_request.confidence,
 	    "expected_down", plan->reserve_model.expected_down,
 	    "reserve", (json_int_t)plan->reserve_model.reserve,
 	    "achieved", plan->reserve_model.achieved);
+	if (plan->mtbf_days > 0) {
+		json_object_set_new(model, "mtbf_days", json_real(plan->mtbf_days));
+		json_object_set_new(model, "repair_days", json_real(plan->repair_days));
+	}
+	return model;
 }
 
 /* The distinct zones of a new shard's servers, in order of first appearance. */
@@ -217,7 +224,7 @@ plan_to_json(const struct plan *plan)
 	json_object_set_new(doc, "replication_factor", json_integer(plan->replication_factor));
 	json_object_set_new(doc, "reserve_target", json_integer((json_int_t)plan->reserve_target));
 	json_object_set_new(doc, "reserve_source",
-	    json_string(reserve_source_name(plan->reserve_source)));
+	    json_string(reserve_source_name(plan)));
 	json_object_set_new(doc, "reserve_model", reserve_model(plan));
 	json_object_set_new(doc, "reserve_count", json_integer((json_int_t)plan->reserve_count));
 	json_object_set_new(doc, "new_shards", new_shards(plan));

@@ -132,6 +132,16 @@ plan() {
 	jq -e '.reserve_model.achieved >= 0.9' plan.json
 }
 
+@test "--mtbf-days and --repair-days compute the reserve from the time servers are down" {
+	plan plan-grow --mtbf-days 200 --repair-days 2
+	[ "$(jq -r .reserve_source plan.json)" = mtbf ]
+	jq -e '(.reserve_model.crash_prob - 2/202 | fabs) < 1e-15' plan.json
+	[ "$(jq .reserve_model.mtbf_days plan.json)" = 200 ]
+	[ "$(jq .reserve_target plan.json)" = "$(jq .reserve_model.reserve plan.json)" ]
+	[ "$(reserve-calc -n 11 --crash-prob "$(jq .reserve_model.crash_prob plan.json)" | jq .reserve)" = \
+	  "$(jq .reserve_target plan.json)" ]
+}
+
 @test "--shard-prefix names the new shards" {
 	plan plan-grow --shard-prefix east-
 	[ "$(jq -c '[.new_shards[].id]' plan.json)" = '["east-1"]' ]
@@ -212,6 +222,9 @@ plan() {
 	jq --slurpfile new new-servers.json '.servers += $new' topo.json |
 		shard-plan --crash-prob 0.005 | jq .topology | topo-check --print > new.json
 	[ "$(jq '.servers | length' new.json)" -eq 16 ]
+	shard-plan --mtbf-days 400 --repair-days 2 --confidence 0.999 < topo.json |
+		jq '{reserve_target, new_shards: [.new_shards[].id]}' > summary.json
+	[ "$(jq -c '.new_shards' summary.json)" = '["s3"]' ]
 	shard-plan -t topo.json | jq -r '.moves[] | [.from, .to, .fraction] | @tsv' > moves.tsv
 	[ "$(cut -f 2 moves.tsv | sort -u)" = s3 ]
 	shard-plan --remove-shard s2 -t topo.json | jq -c '.moves[]' > removed.jsonl
@@ -265,28 +278,52 @@ plan() {
 	assert_stderr $'shard-plan: invalid --crash-prob "nan": expected a number from 0 to 1\n'"$try_help"
 }
 
+@test "--mtbf-days must be positive and --repair-days not negative" {
+	run --separate-stderr shard-plan --mtbf-days 0 --repair-days 1 < "$FIXTURES/plan-seed.json"
+	assert_status 2
+	assert_stderr $'shard-plan: invalid --mtbf-days "0": expected a number greater than 0\n'"$try_help"
+	run --separate-stderr shard-plan --mtbf-days 10 --repair-days -1 < "$FIXTURES/plan-seed.json"
+	assert_status 2
+	assert_stderr $'shard-plan: invalid --repair-days "-1": expected a number of at least 0\n'"$try_help"
+}
+
 @test "--confidence must lie strictly between 0 and 1" {
 	run --separate-stderr shard-plan --crash-prob 0.1 --confidence 1 < "$FIXTURES/plan-seed.json"
 	assert_status 2
-	assert_stderr $'shard-plan: invalid --confidence "1": expected a number between 0 and 1, exclusive\n'"$try_help"
+	assert_stderr $'shard-plan: invalid --confidence "1": expected a number greater than 0 and less than 1\n'"$try_help"
 }
 
-@test "--confidence needs --crash-prob" {
+@test "--confidence needs a failure rate" {
 	run --separate-stderr shard-plan --confidence 0.9 < "$FIXTURES/plan-seed.json"
 	assert_status 2
-	assert_stderr $'shard-plan: --confidence needs --crash-prob\n'"$try_help"
+	assert_stderr $'shard-plan: --confidence needs a failure rate: --crash-prob, or --mtbf-days with --repair-days\n'"$try_help"
 }
 
-@test "--reserve and --crash-prob cannot be used together" {
+@test "--reserve and a failure rate are mutually exclusive" {
 	run --separate-stderr shard-plan --reserve 1 --crash-prob 0.1 < "$FIXTURES/plan-seed.json"
 	assert_status 2
-	assert_stderr $'shard-plan: --reserve and --crash-prob cannot be used together\n'"$try_help"
+	assert_stderr $'shard-plan: --reserve and a failure rate (--crash-prob, --mtbf-days) are mutually exclusive\n'"$try_help"
+}
+
+@test "--crash-prob and --mtbf-days are mutually exclusive" {
+	run --separate-stderr shard-plan --crash-prob 0.1 --mtbf-days 10 --repair-days 1 < "$FIXTURES/plan-seed.json"
+	assert_status 2
+	assert_stderr $'shard-plan: --crash-prob and --mtbf-days/--repair-days are mutually exclusive\n'"$try_help"
+}
+
+@test "--mtbf-days and --repair-days go together" {
+	run --separate-stderr shard-plan --mtbf-days 10 < "$FIXTURES/plan-seed.json"
+	assert_status 2
+	assert_stderr $'shard-plan: --mtbf-days needs --repair-days\n'"$try_help"
+	run --separate-stderr shard-plan --repair-days 1 < "$FIXTURES/plan-seed.json"
+	assert_status 2
+	assert_stderr $'shard-plan: --repair-days needs --mtbf-days\n'"$try_help"
 }
 
 @test "--remove-shard cannot be combined with the options that form shards" {
 	run --separate-stderr shard-plan --remove-shard s1 --shard-prefix x < "$FIXTURES/plan-grow.json"
 	assert_status 2
-	assert_stderr $'shard-plan: --remove-shard cannot be combined with --reserve, --crash-prob or --shard-prefix\n'"$try_help"
+	assert_stderr $'shard-plan: --remove-shard cannot be combined with the options that form shards\n'"$try_help"
 }
 
 @test "an invalid --shard-prefix is a usage error" {
@@ -311,7 +348,7 @@ plan() {
 @test "--help prints the usage line first and exits 0" {
 	run --separate-stderr shard-plan --help
 	assert_status 0
-	[ "${lines[0]}" = "usage: shard-plan [-t file] [--reserve n | --crash-prob p [--confidence c]] [--shard-prefix prefix] [--remove-shard shard]" ]
+	[ "${lines[0]}" = "usage: shard-plan [-t file] [--reserve n | --crash-prob p | --mtbf-days d --repair-days r] [--confidence c] [--shard-prefix prefix] [--remove-shard shard]" ]
 	assert_stderr ""
 }
 
