@@ -74,6 +74,8 @@ void ring_ownership(const struct ring *ring, double *fractions);
  * owners that were given tokens.
  */
 size_t ring_place(struct topology *topo, int vnodes);
+/* vnodes <= 0 means the topology's vnodes (else 256); more than this is clamped. */
+#define RING_VNODES_MAX 65536
 
 /*
  * One range that changes owner between two rings over the same token space.

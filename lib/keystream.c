@@ -1,0 +1,181 @@
+/* keystream.c -- keys one per line from a file descriptor, without allocation
+ *
+ * The buffer holds at least one whole maximal line plus one read, so a line
+ * is always contiguous in it: when no newline is left in the buffer, the
+ * partial line moves to the front and the next read appends behind it.  A
+ * line that outgrows KEYSTREAM_KEY_MAX is rejected as soon as that is
+ * certain, so no input can make the buffer grow.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "keystream.h"
+
+static void
+keystream_init(struct keystream *ks)
+{
+	ks->read_size = KEYSTREAM_READ_SIZE;
+	/* A maximal key, its "\r" and "\n", then room for one whole read. */
+	ks->cap = KEYSTREAM_KEY_MAX + 2 + KEYSTREAM_READ_SIZE;
+	ks->buf = xmalloc(ks->cap);
+	ks->pos = ks->end = 0;
+	ks->nul_at = SIZE_MAX;
+	ks->line = 0;
+	ks->eof = 0;
+	ks->failed = 0;
+	ks->error[0] = '\0';
+}
+
+void
+keystream_open_fd(struct keystream *ks, int fd)
+{
+	memset(ks, 0, sizeof(*ks));
+	ks->fd = fd;
+	keystream_init(ks);
+}
+
+void
+keystream_open_memory(struct keystream *ks, const void *data, size_t size)
+{
+	memset(ks, 0, sizeof(*ks));
+	ks->fd = -1;
+	ks->memory = data;
+	ks->memory_size = size;
+	keystream_init(ks);
+}
+
+/* Append up to read_size bytes; 0 on success or end of input, -1 on error. */
+static int
+refill(struct keystream *ks)
+{
+	size_t want = ks->read_size, room;
+	ssize_t got;
+
+	if (ks->pos > 0) {
+		memmove(ks->buf, ks->buf + ks->pos, ks->end - ks->pos);
+		ks->end -= ks->pos;
+		if (ks->nul_at != SIZE_MAX)
+			ks->nul_at -= ks->pos;
+		ks->pos = 0;
+	}
+	room = ks->cap - ks->end;
+	if (want > room)
+		want = room;
+	if (ks->fd < 0) {
+		size_t left = ks->memory_size - ks->memory_pos;
+
+		got = (ssize_t)(left < want ? left : want);
+		memcpy(ks->buf + ks->end, ks->memory + ks->memory_pos, (size_t)got);
+		ks->memory_pos += (size_t)got;
+	} else {
+		do
+			got = read(ks->fd, ks->buf + ks->end, want);
+		while (got < 0 && errno == EINTR);
+		if (got < 0) {
+			snprintf(ks->error, sizeof(ks->error), "%s", strerror(errno));
+			return -1;
+		}
+	}
+	if (got == 0)
+		ks->eof = 1;
+	/*
+	 * One scan per read instead of one per key: reading stops at the
+	 * first bad key, so only the first NUL byte can ever matter.
+	 */
+	if (ks->nul_at == SIZE_MAX && got > 0) {
+		char *nul = memchr(ks->buf + ks->end, '\0', (size_t)got);
+
+		if (nul != NULL)
+			ks->nul_at = (size_t)(nul - ks->buf);
+	}
+	ks->end += (size_t)got;
+	return 0;
+}
+
+static int
+bad_key(struct keystream *ks, const char *why)
+{
+	snprintf(ks->error, sizeof(ks->error), "%s", why);
+	return ks->failed = KEYSTREAM_BAD_KEY;
+}
+
+/* Check and return the line at [start, stop), stop excluding the "\n". */
+static int
+take_line(struct keystream *ks, size_t start, size_t stop, const char **key, size_t *len)
+{
+	size_t n = stop - start;
+
+	ks->line++;
+	if (n > 0 && ks->buf[start + n - 1] == '\r')
+		n--;
+	if (n > KEYSTREAM_KEY_MAX)
+		return bad_key(ks, "key longer than 65536 bytes");
+	if (ks->nul_at < start + n)
+		return bad_key(ks, "key contains a NUL byte");
+	*key = ks->buf + start;
+	*len = n;
+	return KEYSTREAM_KEY;
+}
+
+int
+keystream_next(struct keystream *ks, const char **key, size_t *len)
+{
+	if (ks->failed)
+		return ks->failed;
+	for (;;) {
+		char *nl = memchr(ks->buf + ks->pos, '\n', ks->end - ks->pos);
+		size_t start = ks->pos;
+
+		if (nl != NULL) {
+			ks->pos = (size_t)(nl - ks->buf) + 1;
+			return take_line(ks, start, ks->pos - 1, key, len);
+		}
+		if (ks->eof) {
+			if (ks->pos == ks->end)
+				return KEYSTREAM_END;
+			ks->pos = ks->end;
+			return take_line(ks, start, ks->end, key, len);
+		}
+		/* Past a maximal key and its "\r" with no "\n" yet: too long. */
+		if (ks->end - ks->pos > KEYSTREAM_KEY_MAX + 1) {
+			ks->line++;
+			return bad_key(ks, "key longer than 65536 bytes");
+		}
+		if (refill(ks) != 0)
+			return ks->failed = KEYSTREAM_READ_ERROR;
+	}
+}
+
+int
+keystream_next_batch(struct keystream *ks, const char **keys, size_t *lens, int max)
+{
+	int n, rc;
+
+	rc = keystream_next(ks, &keys[0], &lens[0]);
+	if (rc != KEYSTREAM_KEY)
+		return rc;
+	/* Further keys only from what is buffered: a refill would move them. */
+	for (n = 1; n < max; n++) {
+		char *nl = memchr(ks->buf + ks->pos, '\n', ks->end - ks->pos);
+		size_t start = ks->pos;
+
+		if (nl == NULL)
+			break;
+		ks->pos = (size_t)(nl - ks->buf) + 1;
+		if (take_line(ks, start, ks->pos - 1, &keys[n], &lens[n]) != KEYSTREAM_KEY)
+			break;
+	}
+	return n;
+}
+
+void
+keystream_close(struct keystream *ks)
+{
+	free(ks->buf);
+	ks->buf = NULL;
+}

@@ -1,0 +1,533 @@
+/* lookup.c -- ring-lookup's output: one record per key, JSON lines or TSV
+ *
+ * The per-key path (lookup_key) hashes, routes, escapes the key and copies
+ * prepared bytes into one buffer that is written out in large blocks; the
+ * buffer always has room for a maximal record before a key is written, so
+ * no record is ever split across a failed write.
+ */
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "hash.h"
+#include "lookup.h"
+
+#define OUT_SIZE (1024 * 1024)
+
+static const char *const field_names[] = {
+	"key", "hash", "shard", "state", "primary", "primary_conninfo",
+	"replicas", "reserves", "servers", NULL,
+};
+
+int
+lookup_field_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; field_names[i] != NULL; i++)
+		if (strcmp(name, field_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+lookup_field_names(void)
+{
+	return "key, hash, shard, state, primary, primary_conninfo, replicas, reserves, servers";
+}
+
+int
+lookup_field_in_mode(int field, int multi_master)
+{
+	if (field == FIELD_ALL || field == FIELD_KEY || field == FIELD_HASH)
+		return 1;
+	return multi_master ? field == FIELD_SERVERS : field != FIELD_SERVERS;
+}
+
+/* A growable string for the parts prepared once per shard or server. */
+struct sbuf {
+	char *data;
+	size_t len, cap;
+};
+
+static void
+sb_add(struct sbuf *sb, const char *s, size_t n)
+{
+	if (sb->len + n + 1 > sb->cap) {
+		sb->cap = (sb->len + n + 1) * 2;
+		sb->data = xrealloc(sb->data, sb->cap);
+	}
+	memcpy(sb->data + sb->len, s, n);
+	sb->len += n;
+	sb->data[sb->len] = '\0';
+}
+
+static void
+sb_str(struct sbuf *sb, const char *s)
+{
+	sb_add(sb, s, strlen(s));
+}
+
+/*
+ * Length of the valid UTF-8 sequence at s (at most n bytes), or 0: no
+ * overlong forms, no surrogates, nothing past U+10FFFF, as RFC 3629 says.
+ */
+static size_t
+utf8_length(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	uint32_t cp;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	if (len > n)
+		return 0;
+	cp = s[0] & (0x3f >> (len - 1));
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+/*
+ * Write s as a JSON string body (no quotes) at out, which must have 6 * n
+ * bytes of room.  Returns the bytes written, or (size_t)-1 for invalid UTF-8.
+ */
+static size_t
+json_escape(char *out, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	char *o = out;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = p[i];
+
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+			*o++ = (char)c;
+			i++;
+		} else if (c >= 0x80) {
+			size_t len = utf8_length(p + i, n - i);
+
+			if (len == 0)
+				return (size_t)-1;
+			memcpy(o, p + i, len);
+			o += len;
+			i += len;
+		} else {
+			*o++ = '\\';
+			switch (c) {
+			case '"': *o++ = '"'; break;
+			case '\\': *o++ = '\\'; break;
+			case '\n': *o++ = 'n'; break;
+			case '\r': *o++ = 'r'; break;
+			case '\t': *o++ = 't'; break;
+			case '\b': *o++ = 'b'; break;
+			case '\f': *o++ = 'f'; break;
+			default:
+				memcpy(o, "u00", 3);
+				o[3] = hex[c >> 4];
+				o[4] = hex[c & 0xf];
+				o += 5;
+			}
+			i++;
+		}
+	}
+	return (size_t)(o - out);
+}
+
+/* TSV escaping (see lookup.h); out needs 2 * n bytes of room. */
+static size_t
+tsv_escape(char *out, const char *s, size_t n)
+{
+	char *o = out;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '\\' || c == '\t' || c == '\n' || c == '\r') {
+			*o++ = '\\';
+			*o++ = c == '\\' ? '\\' : c == '\t' ? 't' : c == '\n' ? 'n' : 'r';
+		} else {
+			*o++ = c;
+		}
+	}
+	return (size_t)(o - out);
+}
+
+/* Text from the topology (valid UTF-8: jansson checked it) in the format. */
+static void
+sb_value(struct sbuf *sb, enum lookup_format format, const char *s)
+{
+	size_t n = strlen(s);
+	char *tmp = xmalloc(6 * n + 3);
+	size_t len;
+
+	if (format == LOOKUP_JSON) {
+		tmp[0] = '"';
+		len = json_escape(tmp + 1, s, n);
+		if (len == (size_t)-1)
+			len = 0;
+		tmp[len + 1] = '"';
+		len += 2;
+	} else {
+		len = tsv_escape(tmp, s, n);
+	}
+	sb_add(sb, tmp, len);
+	free(tmp);
+}
+
+/* A server as a list element: {"id":..,"conninfo":..} in json, its id in tsv. */
+static void
+sb_server(struct sbuf *sb, enum lookup_format format, const struct topology_server *s)
+{
+	if (format == LOOKUP_TSV) {
+		sb_value(sb, format, s->id);
+		return;
+	}
+	sb_str(sb, "{\"id\":");
+	sb_value(sb, format, s->id);
+	sb_str(sb, ",\"conninfo\":");
+	sb_value(sb, format, s->conninfo);
+	sb_str(sb, "}");
+}
+
+/* The shard's servers with role, as a JSON array or comma-separated ids. */
+static void
+sb_members(struct sbuf *sb, enum lookup_format format, const struct topology *topo,
+    int shard, enum server_role role)
+{
+	size_t i, n = 0;
+
+	if (format == LOOKUP_JSON)
+		sb_str(sb, "[");
+	for (i = 0; i < topo->server_count; i++) {
+		if (topo->servers[i].shard != shard || topo->servers[i].role != role)
+			continue;
+		if (n++ > 0)
+			sb_str(sb, ",");
+		sb_server(sb, format, &topo->servers[i]);
+	}
+	if (format == LOOKUP_JSON)
+		sb_str(sb, "]");
+}
+
+static void
+sb_shard_field(struct sbuf *sb, enum lookup_format format, const struct topology *topo,
+    int shard, int field)
+{
+	int primary = topology_shard_primary(topo, shard);
+	const char *none = format == LOOKUP_JSON ? "null" : "";
+
+	switch (field) {
+	case FIELD_SHARD:
+		sb_value(sb, format, topo->shards[shard].id);
+		break;
+	case FIELD_STATE:
+		sb_value(sb, format, shard_state_name(topo->shards[shard].state));
+		break;
+	case FIELD_PRIMARY:
+		if (primary < 0)
+			sb_str(sb, none);
+		else
+			sb_server(sb, format, &topo->servers[primary]);
+		break;
+	case FIELD_PRIMARY_CONNINFO:
+		if (primary < 0)
+			sb_str(sb, none);
+		else
+			sb_value(sb, format, topo->servers[primary].conninfo);
+		break;
+	case FIELD_REPLICAS:
+		sb_members(sb, format, topo, shard, ROLE_REPLICA);
+		break;
+	case FIELD_RESERVES:
+		sb_members(sb, format, topo, shard, ROLE_RESERVE);
+		break;
+	}
+}
+
+/* What follows the hash in a shard's record, or its one selected field. */
+static void
+shard_tail(struct sbuf *sb, enum lookup_format format, const struct topology *topo,
+    int shard, int field)
+{
+	static const int fields[] = {
+		FIELD_SHARD, FIELD_STATE, FIELD_PRIMARY, FIELD_PRIMARY_CONNINFO,
+		FIELD_REPLICAS, FIELD_RESERVES,
+	};
+	size_t i;
+
+	if (field != FIELD_ALL) {
+		sb_shard_field(sb, format, topo, shard, field);
+		sb_str(sb, "\n");
+		return;
+	}
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		/* The primary's conninfo is inside its object in JSON. */
+		if (format == LOOKUP_JSON && fields[i] == FIELD_PRIMARY_CONNINFO)
+			continue;
+		if (format == LOOKUP_JSON) {
+			sb_str(sb, ",\"");
+			sb_str(sb, field_names[fields[i]]);
+			sb_str(sb, "\":");
+		} else {
+			sb_str(sb, "\t");
+		}
+		sb_shard_field(sb, format, topo, shard, fields[i]);
+	}
+	sb_str(sb, format == LOOKUP_JSON ? "}\n" : "\n");
+}
+
+void
+lookup_writer_init(struct lookup_writer *w, const struct router *router,
+    enum lookup_format format, int field, FILE *out)
+{
+	const struct topology *topo = router->topo;
+	size_t i, n;
+
+	memset(w, 0, sizeof(*w));
+	w->router = router;
+	w->format = format;
+	w->field = field;
+	w->seed = topo->hash_seed;
+	w->out = out;
+	n = router->multi_master ? topo->server_count : topo->shard_count;
+	w->tail = xcalloc(n ? n : 1, sizeof(*w->tail));
+	w->tail_len = xcalloc(n ? n : 1, sizeof(*w->tail_len));
+	for (i = 0; i < n; i++) {
+		struct sbuf sb = { NULL, 0, 0 };
+
+		if (router->multi_master)
+			sb_server(&sb, format, &topo->servers[i]);
+		else
+			shard_tail(&sb, format, topo, (int)i, field);
+		sb_str(&sb, "");
+		w->tail[i] = sb.data;
+		w->tail_len[i] = sb.len;
+	}
+	/*
+	 * Room after the escaped key: the hash and punctuation (64 bytes), and
+	 * the longest shard part, or width of the longest server elements.
+	 */
+	for (i = 0; i < n; i++)
+		if (w->tail_len[i] > w->tail_max)
+			w->tail_max = w->tail_len[i];
+	if (router->multi_master)
+		w->tail_max = (w->tail_max + 1) * router->width;
+	w->tail_max += 64;
+	w->cap = OUT_SIZE + w->tail_max;
+	w->buf = xmalloc(w->cap);
+}
+
+int
+lookup_flush(struct lookup_writer *w)
+{
+	if (w->len > 0 && fwrite(w->buf, 1, w->len, w->out) != w->len) {
+		if (errno == 0)
+			errno = EIO;
+		return -1;
+	}
+	w->len = 0;
+	return 0;
+}
+
+static char *
+put(char *o, const char *s, size_t n)
+{
+	memcpy(o, s, n);
+	return o + n;
+}
+
+#define PUT_LITERAL(o, lit) put((o), (lit), sizeof(lit) - 1)
+
+static char *
+put_hash(char *o, uint64_t hash)
+{
+	static const char digits[] = "0123456789abcdef";
+	int i;
+
+	for (i = 15; i >= 0; i--) {
+		o[i] = digits[hash & 0xf];
+		hash >>= 4;
+	}
+	return o + 16;
+}
+
+/* The key in the format; NULL when JSON cannot hold it. */
+static char *
+put_key(char *o, int json, const char *key, size_t len)
+{
+	size_t n;
+
+	if (!json)
+		return o + tsv_escape(o, key, len);
+	n = json_escape(o, key, len);
+	return n == (size_t)-1 ? NULL : o + n;
+}
+
+/* A multi-master preference list: a JSON array or comma-separated ids. */
+static char *
+put_servers(const struct lookup_writer *w, char *o, size_t point)
+{
+	const uint32_t *servers = router_servers(w->router, point);
+	size_t i;
+
+	if (w->format == LOOKUP_JSON)
+		*o++ = '[';
+	for (i = 0; i < w->router->width; i++) {
+		if (i > 0)
+			*o++ = ',';
+		o = put(o, w->tail[servers[i]], w->tail_len[servers[i]]);
+	}
+	if (w->format == LOOKUP_JSON)
+		*o++ = ']';
+	return o;
+}
+
+/*
+ * Room for records of keys totalling len bytes, flushing or growing the
+ * buffer: escaping grows a key at most sixfold.
+ */
+static int
+reserve_room(struct lookup_writer *w, size_t len)
+{
+	size_t need = 6 * len + w->tail_max;
+
+	if (w->len + need <= w->cap)
+		return 0;
+	if (lookup_flush(w) != 0)
+		return -1;
+	if (need > w->cap) {
+		w->cap = need;
+		w->buf = xrealloc(w->buf, w->cap);
+	}
+	return 0;
+}
+
+/*
+ * Append the record of a key whose hash and answer (router_find) are known;
+ * room is reserved.  Returns 0, or -1 when JSON cannot hold the key.
+ */
+static int
+put_record(struct lookup_writer *w, const char *key, size_t len, uint64_t hash,
+    uint32_t answer)
+{
+	int json = w->format == LOOKUP_JSON;
+	char *o = w->buf + w->len;
+
+	switch (w->field) {
+	case FIELD_ALL:
+		if (json)
+			o = PUT_LITERAL(o, "{\"key\":\"");
+		if ((o = put_key(o, json, key, len)) == NULL)
+			return -1;
+		o = json ? PUT_LITERAL(o, "\",\"hash\":\"") : PUT_LITERAL(o, "\t");
+		o = put_hash(o, hash);
+		if (json)
+			*o++ = '"';
+		if (!w->router->multi_master) {
+			o = put(o, w->tail[answer], w->tail_len[answer]);
+			break;
+		}
+		o = json ? PUT_LITERAL(o, ",\"servers\":") : PUT_LITERAL(o, "\t");
+		o = put_servers(w, o, answer);
+		o = json ? PUT_LITERAL(o, "}\n") : PUT_LITERAL(o, "\n");
+		break;
+	case FIELD_KEY:
+		if (json)
+			*o++ = '"';
+		if ((o = put_key(o, json, key, len)) == NULL)
+			return -1;
+		o = json ? PUT_LITERAL(o, "\"\n") : PUT_LITERAL(o, "\n");
+		break;
+	case FIELD_HASH:
+		if (json)
+			*o++ = '"';
+		o = put_hash(o, hash);
+		o = json ? PUT_LITERAL(o, "\"\n") : PUT_LITERAL(o, "\n");
+		break;
+	case FIELD_SERVERS:
+		o = put_servers(w, o, answer);
+		*o++ = '\n';
+		break;
+	default:
+		o = put(o, w->tail[answer], w->tail_len[answer]);
+	}
+	w->len = (size_t)(o - w->buf);
+	return 0;
+}
+
+int
+lookup_key(struct lookup_writer *w, const char *key, size_t len)
+{
+	uint64_t hash;
+
+	if (reserve_room(w, len) != 0)
+		return -2;
+	hash = hash_key(key, len, w->seed);
+	return put_record(w, key, len, hash, router_find(w->router, hash));
+}
+
+/*
+ * Keys in batches: every hash first, with its bucket prefetched, then every
+ * answer, then every record.  A lone key waits on each memory access in
+ * turn; a batch has its accesses in flight together, which is what makes
+ * large rings nearly as fast as small ones.
+ */
+int
+lookup_keys(struct lookup_writer *w, const char *const *keys, const size_t *lens, int n,
+    int *done)
+{
+	uint64_t hash[LOOKUP_BATCH];
+	uint32_t answer[LOOKUP_BATCH];
+	size_t room = 0;
+	int i, rc;
+
+	*done = 0;
+	if (n > LOOKUP_BATCH)
+		n = LOOKUP_BATCH;
+	for (i = 0; i < n; i++) {
+		hash[i] = hash_key(keys[i], lens[i], w->seed);
+		__builtin_prefetch(router_bucket(w->router, hash[i]));
+		room += lens[i];
+	}
+	for (i = 0; i < n; i++) {
+		answer[i] = router_find(w->router, hash[i]);
+		if (!w->router->multi_master)
+			__builtin_prefetch(w->tail[answer[i]]);
+	}
+	if (reserve_room(w, room + (size_t)n * (w->tail_max / 6 + 1)) != 0)
+		return -2;
+	for (i = 0; i < n; i++) {
+		if ((rc = put_record(w, keys[i], lens[i], hash[i], answer[i])) != 0)
+			return rc;
+		(*done)++;
+	}
+	return 0;
+}
+
+void
+lookup_writer_free(struct lookup_writer *w)
+{
+	size_t i, n;
+
+	n = w->router->multi_master ? w->router->topo->server_count : w->router->topo->shard_count;
+	for (i = 0; i < n; i++)
+		free(w->tail[i]);
+	free(w->tail);
+	free(w->tail_len);
+	free(w->buf);
+}
