@@ -51,7 +51,7 @@ $(BUILD)/bin/%: cmd/%.c $(LIB_A) $(wildcard lib/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) -DSHARDKIT_VERSION='"$(VERSION)"' $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_A) $(wildcard lib/*.h)
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_A) $(wildcard lib/*.h) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(LIBS) -lcmocka
 

@@ -23,7 +23,8 @@ enum exit_status {
 	EXIT_STATUS_USAGE = 2,     /* bad options or arguments */
 	EXIT_STATUS_INPUT = 3,     /* malformed or invalid input document or key */
 	EXIT_STATUS_CONFIG = 4,    /* configuration file unreadable, bad syntax or mode */
-	EXIT_STATUS_CONFLICT = 5,  /* the topology's version moved (compare-and-swap) */
+	EXIT_STATUS_CONFLICT = 5,  /* state moved under us: the topology's version (compare-and-swap),
+	                              a data directory provisioned with other settings */
 	EXIT_STATUS_DOWN = 6,      /* health-probe: at least one server unreachable */
 	EXIT_STATUS_MISMATCH = 7,  /* health-probe: a server's observed role differs */
 };
