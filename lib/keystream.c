@@ -17,11 +17,11 @@
 #include "keystream.h"
 
 static void
-keystream_init(struct keystream *ks)
+keystream_init(struct keystream *ks, size_t read_size)
 {
-	ks->read_size = KEYSTREAM_READ_SIZE;
+	ks->read_size = read_size;
 	/* A maximal key, its "\r" and "\n", then room for one whole read. */
-	ks->cap = KEYSTREAM_KEY_MAX + 2 + KEYSTREAM_READ_SIZE;
+	ks->cap = KEYSTREAM_KEY_MAX + 2 + read_size;
 	ks->buf = xmalloc(ks->cap);
 	ks->pos = ks->end = 0;
 	ks->nul_at = SIZE_MAX;
@@ -36,7 +36,7 @@ keystream_open_fd(struct keystream *ks, int fd)
 {
 	memset(ks, 0, sizeof(*ks));
 	ks->fd = fd;
-	keystream_init(ks);
+	keystream_init(ks, KEYSTREAM_READ_SIZE);
 }
 
 void
@@ -46,7 +46,8 @@ keystream_open_memory(struct keystream *ks, const void *data, size_t size)
 	ks->fd = -1;
 	ks->memory = data;
 	ks->memory_size = size;
-	keystream_init(ks);
+	/* No read larger than the data: small inputs get small buffers. */
+	keystream_init(ks, size == 0 ? 1 : size < KEYSTREAM_READ_SIZE ? size : KEYSTREAM_READ_SIZE);
 }
 
 /* Append up to read_size bytes; 0 on success or end of input, -1 on error. */

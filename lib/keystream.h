@@ -31,7 +31,7 @@ struct keystream {
 	int fd;                 /* -1 when reading from memory */
 	const unsigned char *memory;
 	size_t memory_size, memory_pos;
-	size_t read_size;       /* bytes asked of one read; tests make it small */
+	size_t read_size;       /* bytes asked of one read; may be lowered, never raised */
 	char *buf;
 	size_t cap, pos, end;
 	size_t nul_at;          /* offset of the first NUL byte read, or SIZE_MAX */
