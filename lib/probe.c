@@ -78,14 +78,39 @@ now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* 1 to 8 hex digits at *p, advancing p; -1 when there are none or too many. */
+static int
+hex_word(const char **p, uint32_t *out)
+{
+	const char *s = *p;
+	uint32_t v = 0;
+	int n = 0;
+
+	for (; n <= 8; s++, n++) {
+		if (*s >= '0' && *s <= '9')
+			v = v << 4 | (uint32_t)(*s - '0');
+		else if (*s >= 'A' && *s <= 'F')
+			v = v << 4 | (uint32_t)(*s - 'A' + 10);
+		else if (*s >= 'a' && *s <= 'f')
+			v = v << 4 | (uint32_t)(*s - 'a' + 10);
+		else
+			break;
+	}
+	if (n == 0 || n > 8)
+		return -1;
+	*p = s;
+	*out = v;
+	return 0;
+}
+
 int
 probe_lsn_parse(const char *text, uint64_t *lsn)
 {
-	unsigned int hi, lo;
-	int end = 0;
+	uint32_t hi, lo;
 
-	if (text == NULL || sscanf(text, "%X/%X%n", &hi, &lo, &end) != 2 ||
-	    text[end] != '\0')
+	/* Strict, unlike sscanf's %X: no sign, no 0x, no blanks. */
+	if (text == NULL || hex_word(&text, &hi) != 0 || *text++ != '/' ||
+	    hex_word(&text, &lo) != 0 || *text != '\0')
 		return -1;
 	*lsn = ((uint64_t)hi << 32) | lo;
 	return 0;
