@@ -95,7 +95,7 @@ main(int argc, char **argv)
 			printf("topo-check (shardkit) %s\n", SHARDKIT_VERSION);
 			error_finish(EXIT_STATUS_OK);
 		default:
-			error_usage("invalid option");
+			error_try_help();
 		}
 	}
 	argc -= optind;
@@ -107,9 +107,9 @@ main(int argc, char **argv)
 	if (location == NULL)
 		location = topology_default_location();
 
-	doc = json_document_read(location);
-	if (doc == NULL)
-		error_finish(EXIT_STATUS_INPUT);
+	status = json_document_load(location, &doc);
+	if (status != 0)
+		error_finish(status);
 	status = topology_from_json(doc, &topo, &problems) == 0 ? EXIT_STATUS_OK : EXIT_STATUS_INPUT;
 	if (strict && problems_count(&problems, PROBLEM_WARNING) > 0)
 		status = EXIT_STATUS_INPUT;

@@ -111,6 +111,13 @@ error_usage(const char *fmt, ...)
 }
 
 void
+error_try_help(void)
+{
+	fprintf(stderr, "Try \"%s --help\" for more information.\n", program_name);
+	exit(EXIT_STATUS_USAGE);
+}
+
+void
 error_finish(int status)
 {
 	/*

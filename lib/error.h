@@ -49,6 +49,12 @@ void error_exit(int status, const char *fmt, ...)
 void error_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /*
+ * After getopt_long has printed its own one-line complaint (an unknown
+ * option, a missing argument): only 'Try "prog --help"', exit 2.
+ */
+void error_try_help(void) __attribute__((noreturn));
+
+/*
  * Flush and close stdout and exit with status: a full disk or a closed pipe
  * turns into an error (status 1) instead of silently lost output.
  */

@@ -77,6 +77,37 @@ json_document_read(const char *path)
 	return doc;
 }
 
+int
+json_document_load(const char *path, json_t **doc)
+{
+	const char *source = json_document_source(path);
+	FILE *f = stdin;
+
+	*doc = NULL;
+	if (strcmp(source, "<stdin>") != 0) {
+		f = fopen(path, "r");
+		if (f == NULL) {
+			error_report("could not open \"%s\": %s", path, strerror(errno));
+			return EXIT_STATUS_FAILURE;
+		}
+	}
+	if (ferror(f)) {
+		if (f != stdin)
+			fclose(f);
+		return EXIT_STATUS_FAILURE;
+	}
+	*doc = json_document_read_stream(f, source);
+	/* A read error leaves the stream's error flag set; bad JSON does not. */
+	if (*doc == NULL && ferror(f)) {
+		if (f != stdin)
+			fclose(f);
+		return EXIT_STATUS_FAILURE;
+	}
+	if (f != stdin)
+		fclose(f);
+	return *doc != NULL ? 0 : EXIT_STATUS_INPUT;
+}
+
 static char *
 render(const json_t *doc, size_t flags)
 {

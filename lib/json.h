@@ -16,6 +16,13 @@
 json_t *json_document_read(const char *path);
 json_t *json_document_read_stream(FILE *stream, const char *source);
 
+/*
+ * The same, telling failures apart for the exit status: returns 0 and sets
+ * *doc, EXIT_STATUS_FAILURE when path cannot be opened or read, or
+ * EXIT_STATUS_INPUT when the document is malformed (both reported).
+ */
+int json_document_load(const char *path, json_t **doc);
+
 /* "<stdin>" for "-", else path: the name used in diagnostics. */
 const char *json_document_source(const char *path);
 

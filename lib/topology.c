@@ -855,13 +855,9 @@ topology_load(const char *location, struct topology *topo)
 	int rc;
 
 	memset(topo, 0, sizeof(*topo));
-	if (strcmp(source, "<stdin>") != 0 && access(location, R_OK) != 0) {
-		error_report("could not open topology \"%s\": %s", location, strerror(errno));
-		return EXIT_STATUS_FAILURE;
-	}
-	doc = json_document_read(location);
-	if (doc == NULL)
-		return EXIT_STATUS_INPUT;
+	rc = json_document_load(location, &doc);
+	if (rc != 0)
+		return rc;
 	rc = topology_load_json(doc, source, topo);
 	json_decref(doc);
 	return rc;
