@@ -195,7 +195,7 @@ main(int argc, char **argv)
 			printf("health-probe (shardkit) %s\n", SHARDKIT_VERSION);
 			error_finish(EXIT_STATUS_OK);
 		default:
-			error_usage("invalid option");
+			error_try_help();
 		}
 	}
 	argc -= optind;

@@ -75,7 +75,7 @@ EOF
 @test "a missing topology file is a failure, not bad input" {
 	run --separate-stderr health-probe -t missing.json
 	assert_status 1
-	assert_stderr 'health-probe: could not open topology "missing.json": No such file or directory'
+	assert_stderr 'health-probe: could not open "missing.json": No such file or directory'
 }
 
 @test "a timeout of zero seconds is a usage error" {
