@@ -77,10 +77,9 @@ write_output(const struct run *run, const char *text)
 
 	if (run->output != NULL)
 		return file_write_atomic(run->output, text, len, 0644);
-	if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0) {
-		error_report("could not write to standard output: %s", strerror(errno));
+	/* error_finish() reports the failure (and keeps quiet on a closed pipe). */
+	if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0)
 		return -1;
-	}
 	return 0;
 }
 

@@ -140,6 +140,28 @@ EOF
 	[ "$(jq -c .summary <<<"$output")" = '{"servers":1,"reachable":0,"down":1,"mismatched":0,"status":"down","exit_status":6}' ]
 }
 
+@test "every example topology is probed, server by server, in its order" {
+	for f in "$EXAMPLES"/*.json; do
+		# Each server moved to a closed port of its own loopback address.
+		jq '.servers |= (to_entries | map(.value.conninfo =
+			"host=127.0.0.\(.key + 1) port=1 user=postgres dbname=postgres" | .value))' \
+			"$f" >topo.json
+		run --separate-stderr health-probe -t topo.json --timeout 5
+		assert_status 6
+		assert_stderr ""
+		[ "$(jq -c '[.servers[].id]' <<<"$output")" = "$(jq -c '[.servers[].id]' "$f")" ]
+		[ "$(jq -c '[.servers[].reachable] | unique' <<<"$output")" = '[false]' ]
+		[ "$(jq '.version' "$f")" = "$(jq .topology_version <<<"$output")" ]
+	done
+}
+
+@test "a full disk on standard output exits 1 with one message" {
+	topology_on_port 1 >topo.json
+	run --separate-stderr bash -c 'health-probe -t topo.json >/dev/full'
+	assert_status 1
+	assert_stderr "health-probe: could not write to standard output: No space left on device"
+}
+
 @test "every server entry carries every key of the format" {
 	topology_on_port 1 >topo.json
 	run --separate-stderr health-probe -t topo.json
