@@ -215,3 +215,32 @@ field() {
 		END { if (bad != "" || n < 10) { print "bad:" bad, n; exit 1 } }
 	' <<<"$output"
 }
+
+@test "the manuals' example pipelines give the answers they describe" {
+	topology >cluster.json
+	# health-probe(1): how far each replica is behind.
+	run bash -c "health-probe -t cluster.json --timeout 0.5 |
+		jq -r '.servers[] | select(.lag_bytes != null) | [.id, .lag_bytes] | @tsv'"
+	assert_status 0
+	[ "${#lines[@]}" -eq 2 ]
+	[ "${lines[0]}" = "pg1	0" ]
+	[ "${lines[1]%%	*}" = pg2 ]
+	# shardkit-health(5): the most lagging server of each shard, from a stream.
+	run bash -c "timeout 10 health-probe -t cluster.json --watch 10 | head -n 1 |
+		jq -c '[.servers[] | select(.lag_bytes != null)] | group_by(.shard) |
+		map(max_by(.lag_bytes) | {shard, id, lag_bytes})'"
+	assert_status 0
+	[ "$(jq -r '[.[].shard] | join(",")' <<<"$output")" = s1 ]
+	pg_stop primary
+	# health-probe(1): the servers that are not healthy.
+	run bash -c "health-probe -t cluster.json |
+		jq -r '.servers[] | select(.reachable | not) | \"\\(.id): \\(.error)\"'"
+	assert_status 0
+	[ "$output" = "pg1: connection to server at \"127.0.0.1\", port $PORT_primary failed: Connection refused" ]
+	# shardkit-health(5): the servers that need attention, from a saved document.
+	run health-probe -t cluster.json -o health.json
+	assert_status 6
+	run jq -r '.servers[] | select(.reachable == false or
+		.matches_topology == false) | .id' health.json
+	[ "$output" = pg1 ]
+}
