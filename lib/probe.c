@@ -66,6 +66,7 @@ struct probe_slot {
 	enum probe_phase phase;
 	int want_write;             /* poll for POLLOUT rather than POLLIN */
 	int got_row;
+	double started;             /* when this target's connect began */
 	struct probe_result *result;
 };
 
@@ -135,9 +136,9 @@ result_init(struct probe_result *r)
 
 /* Close the slot's connection now: its socket and server slot are freed early. */
 static void
-slot_finish(struct probe_slot *slot, double started)
+slot_finish(struct probe_slot *slot)
 {
-	slot->result->latency = now_seconds() - started;
+	slot->result->latency = now_seconds() - slot->started;
 	PQfinish(slot->conn);
 	slot->conn = NULL;
 	slot->phase = PHASE_DONE;
@@ -158,12 +159,12 @@ set_error(struct probe_result *r, const char *prefix, const char *message)
 }
 
 static void
-slot_fail(struct probe_slot *slot, double started, const char *prefix,
+slot_fail(struct probe_slot *slot, const char *prefix,
     const char *message)
 {
 	set_error(slot->result, prefix, message);
 	slot->result->reachable = 0;
-	slot_finish(slot, started);
+	slot_finish(slot);
 }
 
 static int64_t
@@ -186,7 +187,7 @@ field_lsn(const PGresult *res, int col)
 
 /* Take the single row; anything else is reported as the query's failure. */
 static void
-slot_take_result(struct probe_slot *slot, double started, PGresult *res)
+slot_take_result(struct probe_slot *slot, PGresult *res)
 {
 	struct probe_result *r = slot->result;
 
@@ -194,7 +195,7 @@ slot_take_result(struct probe_slot *slot, double started, PGresult *res)
 		return;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
 	    PQnfields(res) != 8) {
-		slot_fail(slot, started, "query failed: ", PQresultErrorMessage(res));
+		slot_fail(slot, "query failed: ", PQresultErrorMessage(res));
 		return;
 	}
 	slot->got_row = 1;
@@ -209,12 +210,12 @@ slot_take_result(struct probe_slot *slot, double started, PGresult *res)
 }
 
 static void
-slot_flush(struct probe_slot *slot, double started)
+slot_flush(struct probe_slot *slot)
 {
 	int rc = PQflush(slot->conn);
 
 	if (rc < 0) {
-		slot_fail(slot, started, "", PQerrorMessage(slot->conn));
+		slot_fail(slot, "", PQerrorMessage(slot->conn));
 		return;
 	}
 	slot->phase = rc == 0 ? PHASE_WAITING : PHASE_SENDING;
@@ -222,25 +223,25 @@ slot_flush(struct probe_slot *slot, double started)
 }
 
 static void
-slot_send(struct probe_slot *slot, double started)
+slot_send(struct probe_slot *slot)
 {
 	if (PQsetnonblocking(slot->conn, 1) != 0 ||
 	    PQsendQuery(slot->conn, probe_query) != 1) {
-		slot_fail(slot, started, "", PQerrorMessage(slot->conn));
+		slot_fail(slot, "", PQerrorMessage(slot->conn));
 		return;
 	}
-	slot_flush(slot, started);
+	slot_flush(slot);
 }
 
 static void
-slot_connect_step(struct probe_slot *slot, double started)
+slot_connect_step(struct probe_slot *slot)
 {
 	switch (PQconnectPoll(slot->conn)) {
 	case PGRES_POLLING_OK:
-		slot_send(slot, started);
+		slot_send(slot);
 		break;
 	case PGRES_POLLING_FAILED:
-		slot_fail(slot, started, "", PQerrorMessage(slot->conn));
+		slot_fail(slot, "", PQerrorMessage(slot->conn));
 		break;
 	case PGRES_POLLING_WRITING:
 		slot->want_write = 1;
@@ -253,12 +254,12 @@ slot_connect_step(struct probe_slot *slot, double started)
 
 /* Read what arrived; collect results until libpq has no more to give. */
 static void
-slot_read(struct probe_slot *slot, double started)
+slot_read(struct probe_slot *slot)
 {
 	PGresult *res;
 
 	if (PQconsumeInput(slot->conn) != 1) {
-		slot_fail(slot, started, "", PQerrorMessage(slot->conn));
+		slot_fail(slot, "", PQerrorMessage(slot->conn));
 		return;
 	}
 	while (slot->phase != PHASE_DONE && !PQisBusy(slot->conn)) {
@@ -266,36 +267,36 @@ slot_read(struct probe_slot *slot, double started)
 		if (res == NULL) {
 			if (slot->got_row) {
 				slot->result->reachable = 1;
-				slot_finish(slot, started);
+				slot_finish(slot);
 			} else {
-				slot_fail(slot, started, "query failed: ",
+				slot_fail(slot, "query failed: ",
 				    "no result from the server");
 			}
 			return;
 		}
-		slot_take_result(slot, started, res);
+		slot_take_result(slot, res);
 		PQclear(res);
 	}
 }
 
 /* The socket is ready (or in error): move the slot on by one step. */
 static void
-slot_step(struct probe_slot *slot, double started, short revents)
+slot_step(struct probe_slot *slot, short revents)
 {
 	switch (slot->phase) {
 	case PHASE_CONNECTING:
-		slot_connect_step(slot, started);
+		slot_connect_step(slot);
 		break;
 	case PHASE_SENDING:
 		/* libpq's rule: input may be needed before output can drain. */
 		if ((revents & POLLIN) && PQconsumeInput(slot->conn) != 1) {
-			slot_fail(slot, started, "", PQerrorMessage(slot->conn));
+			slot_fail(slot, "", PQerrorMessage(slot->conn));
 			break;
 		}
-		slot_flush(slot, started);
+		slot_flush(slot);
 		break;
 	case PHASE_WAITING:
-		slot_read(slot, started);
+		slot_read(slot);
 		break;
 	case PHASE_DONE:
 		break;
@@ -304,7 +305,7 @@ slot_step(struct probe_slot *slot, double started, short revents)
 
 static void
 slot_start(struct probe_slot *slot, const struct probe_target *target,
-    const struct probe_options *opts, double started)
+    const struct probe_options *opts)
 {
 	struct conn_params params;
 	char why[PROBE_ERROR_MAX];
@@ -326,7 +327,7 @@ slot_start(struct probe_slot *slot, const struct probe_target *target,
 	slot->phase = PHASE_CONNECTING;
 	slot->want_write = 1;
 	if (PQstatus(slot->conn) == CONNECTION_BAD)
-		slot_fail(slot, started, "", PQerrorMessage(slot->conn));
+		slot_fail(slot, "", PQerrorMessage(slot->conn));
 }
 
 /*
@@ -346,7 +347,7 @@ raise_file_limit(size_t count)
 }
 
 static void
-expire_pending(struct probe_slot *slots, size_t count, double started, double timeout)
+expire_pending(struct probe_slot *slots, size_t count, double timeout)
 {
 	char message[PROBE_ERROR_MAX];
 	size_t i;
@@ -357,7 +358,7 @@ expire_pending(struct probe_slot *slots, size_t count, double started, double ti
 		snprintf(message, sizeof(message), "timeout expired after %g s %s",
 		    timeout, slots[i].phase == PHASE_CONNECTING ?
 		    "while connecting" : "waiting for the answer");
-		slot_fail(&slots[i], started, "", message);
+		slot_fail(&slots[i], "", message);
 	}
 }
 
@@ -367,7 +368,7 @@ expire_pending(struct probe_slot *slots, size_t count, double started, double ti
  */
 static int
 poll_round(struct probe_slot *slots, size_t count, struct pollfd *fds,
-    size_t *index, double started, double deadline)
+    size_t *index, double deadline)
 {
 	size_t i, n = 0;
 	int pending = 0, ms, rc;
@@ -378,7 +379,7 @@ poll_round(struct probe_slot *slots, size_t count, struct pollfd *fds,
 		/* The socket can change while connecting (another address, SSL retry). */
 		fds[n].fd = PQsocket(slots[i].conn);
 		if (fds[n].fd < 0) {
-			slot_fail(&slots[i], started, "", PQerrorMessage(slots[i].conn));
+			slot_fail(&slots[i], "", PQerrorMessage(slots[i].conn));
 			continue;
 		}
 		fds[n].events = slots[i].want_write ? POLLOUT : POLLIN;
@@ -397,7 +398,7 @@ poll_round(struct probe_slot *slots, size_t count, struct pollfd *fds,
 	}
 	for (i = 0; rc > 0 && i < n; i++)
 		if (fds[i].revents != 0)
-			slot_step(&slots[index[i]], started, fds[i].revents);
+			slot_step(&slots[index[i]], fds[i].revents);
 	for (i = 0; i < n; i++)
 		if (slots[index[i]].phase != PHASE_DONE)
 			pending++;
@@ -411,7 +412,7 @@ probe_run(const struct probe_target *targets, size_t count,
 	struct probe_slot *slots = xcalloc(count, sizeof(*slots));
 	struct pollfd *fds = xcalloc(count, sizeof(*fds));
 	size_t *index = xcalloc(count, sizeof(*index));
-	double started = now_seconds(), deadline = started + opts->timeout;
+	double deadline = now_seconds() + opts->timeout;
 	size_t i;
 	int pending = 1, rc = 0;
 
@@ -419,13 +420,15 @@ probe_run(const struct probe_target *targets, size_t count,
 	for (i = 0; i < count; i++) {
 		result_init(&results[i]);
 		slots[i].result = &results[i];
-		slot_start(&slots[i], &targets[i], opts, started);
+		/* Per slot: starting thousands of connections takes time too. */
+		slots[i].started = now_seconds();
+		slot_start(&slots[i], &targets[i], opts);
 	}
 	while (pending > 0 && now_seconds() < deadline)
-		pending = poll_round(slots, count, fds, index, started, deadline);
+		pending = poll_round(slots, count, fds, index, deadline);
 	if (pending < 0)
 		rc = -1;
-	expire_pending(slots, count, started, opts->timeout);
+	expire_pending(slots, count, opts->timeout);
 	free(index);
 	free(fds);
 	free(slots);
