@@ -244,3 +244,38 @@ field() {
 		.matches_topology == false) | .id' health.json
 	[ "$output" = pg1 ]
 }
+
+@test "a promoted replica reports its new timeline at once and mismatches" {
+	as_pg_user "$PG_BINDIR/pg_ctl" -D "$DATA_replica" -w promote >/dev/null
+	topology >topo.json
+	run --separate-stderr health-probe -t topo.json --timeout 10
+	assert_status 7
+	[ "$(field '.servers[1].observed_role')" = primary ]
+	[ "$(field '.servers[1].timeline')" = 2 ]
+	[ "$(field '.servers[1].current_lsn')" != null ]
+	[ "$(field '.servers[1].matches_topology')" = false ]
+	[ "$(field '.servers[0].timeline')" = 1 ]
+	[ "$(field '.servers[0].matches_topology')" = true ]
+}
+
+@test "passwords come from the configuration's credentials_file" {
+	pg_psql "$PORT_primary" -c "ALTER ROLE postgres PASSWORD 'sekrit'"
+	as_pg_user sed -i 's/^\(host.*\)trust$/\1scram-sha-256/' "$DATA_primary/pg_hba.conf"
+	as_pg_user "$PG_BINDIR/pg_ctl" -D "$DATA_primary" reload >/dev/null
+	# The reload is asynchronous: wait until a connection needs the password.
+	for i in $(seq 1 100); do
+		pg_psql "$PORT_primary" -w -c "SELECT 1" >/dev/null 2>&1 || break
+		sleep 0.1
+	done
+	topology >topo.json
+	run --separate-stderr health-probe -t topo.json --timeout 10
+	assert_status 6
+	[ "$(field '.servers[0].error')" = "connection to server at \"127.0.0.1\", port $PORT_primary failed: fe_sendauth: no password supplied" ]
+	echo "127.0.0.1:$PORT_primary:*:postgres:sekrit" >pgpass
+	echo "credentials_file = \"$PWD/pgpass\";" >shardkit.conf
+	chmod 0600 pgpass shardkit.conf
+	run --separate-stderr health-probe -c shardkit.conf -t topo.json --timeout 10
+	assert_status 0
+	[ "$(field '.servers[0].reachable')" = true ]
+	! grep -q sekrit <<<"$output$stderr"
+}
