@@ -279,3 +279,18 @@ field() {
 	[ "$(field '.servers[0].reachable')" = true ]
 	! grep -q sekrit <<<"$output$stderr"
 }
+
+@test "a role with no privilege but LOGIN can probe" {
+	pg_psql "$PORT_primary" -c "CREATE ROLE watcher LOGIN"
+	for i in $(seq 1 100); do
+		[ "$(pg_psql "$PORT_replica" -c "SELECT count(*) FROM pg_roles WHERE rolname = 'watcher'")" = 1 ] && break
+		sleep 0.1
+	done
+	topology | sed 's/user=postgres/user=watcher/' >topo.json
+	run --separate-stderr health-probe -t topo.json --timeout 10
+	assert_status 0
+	[ "$(field '[.servers[].reachable] | all')" = true ]
+	# Without pg_read_all_stats the replica's timeline is its restartpoint's.
+	[ "$(field '.servers[1].timeline')" = 1 ]
+	[ "$(field '.servers[1].observed_role')" = replica ]
+}
