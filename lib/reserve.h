@@ -40,4 +40,15 @@ double poisson_cdf(double lambda, uint64_t k);
  */
 double reserve_down_prob(double mtbf_days, double repair_days);
 
+struct topology;
+
+/*
+ * N for a topology: the servers in service (state up, joining or draining),
+ * whatever their role.  Reserves count, since a reserve that crashes is one
+ * replacement fewer; servers already down, wiped or fenced do not, since
+ * they are out of service already and cannot fail again today.  reserve-calc
+ * and shard-plan both use this, so they agree on what a reserve covers.
+ */
+uint64_t reserve_population(const struct topology *topo);
+
 #endif
