@@ -58,20 +58,7 @@ EOF
 }
 
 # As in tests/cli/helper.bash, which this helper does not share.
-assert_status() {
-	if [ "$status" -ne "$1" ]; then
-		printf 'expected status %s, got %s\noutput: %s\nstderr: %s\n' \
-			"$1" "$status" "$output" "${stderr:-}" >&2
-		return 1
-	fi
-}
 
-assert_stderr() {
-	if [ "$stderr" != "$1" ]; then
-		printf 'expected stderr: %s\n     got stderr: %s\n' "$1" "$stderr" >&2
-		return 1
-	fi
-}
 
 # An LSN's text form as a number of bytes.
 lsn_bytes() {

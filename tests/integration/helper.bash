@@ -7,6 +7,7 @@
 # run as the unprivileged "postgres" user (override with SHARDKIT_TEST_PGUSER).
 
 bats_require_minimum_version 1.5.0
+load ../lib/assert
 
 TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 EXAMPLES="$TOP/examples"
@@ -59,7 +60,9 @@ free_port() {
 # pg_start NAME: initdb + start; sets PORT_<NAME> and DATA_<NAME>.
 pg_start() {
 	local name=$1 dir port
-	dir="$(pg_workdir)/$name"
+	# In this shell, not a $(...) subshell, so PG_WORKDIR sticks for the test.
+	pg_workdir >/dev/null
+	dir="$PG_WORKDIR/$name"
 	port=$(free_port) || return 1
 	as_pg_user "$PG_BINDIR/initdb" -D "$dir" -U postgres --auth=trust \
 		--no-sync -E UTF8 --locale=C >"$(pg_workdir)/$name.initdb.log" 2>&1 || {

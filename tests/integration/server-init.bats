@@ -29,20 +29,7 @@ teardown() {
 }
 
 # The CLI helper's assertions (this helper does not load it).
-assert_status() {
-	if [ "$status" -ne "$1" ]; then
-		printf 'expected status %s, got %s\noutput: %s\nstderr: %s\n' \
-			"$1" "$status" "$output" "${stderr:-}" >&2
-		return 1
-	fi
-}
 
-assert_stderr() {
-	if [ "$stderr" != "$1" ]; then
-		printf 'expected stderr: %s\n     got stderr: %s\n' "$1" "$stderr" >&2
-		return 1
-	fi
-}
 
 # psql over TCP with a password file; extra arguments follow.
 tcp_psql() {
