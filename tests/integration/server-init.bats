@@ -7,7 +7,8 @@ load helper
 
 setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
-	work=$(realpath "$(pg_workdir)")
+	pg_workdir >/dev/null   # in this shell, so teardown knows what to stop
+	work=$(realpath "$PG_WORKDIR")
 	passfile="$work/pgpass"
 	conf="$work/shardkit.conf"
 	# Test-only passwords, generated per run; never real secrets.
@@ -27,9 +28,6 @@ setup() {
 teardown() {
 	pg_stop_all
 }
-
-# The CLI helper's assertions (this helper does not load it).
-
 
 # psql over TCP with a password file; extra arguments follow.
 tcp_psql() {
