@@ -32,9 +32,9 @@ usage(void)
 {
 	printf("usage: shard-plan [-t file] [--reserve n | --crash-prob p | --mtbf-days d --repair-days r] [--confidence c] [--shard-prefix prefix] [--remove-shard shard]\n"
 	    "\n"
-	    "Plan new shards from the unassigned servers of a topology (from -t,\n"
-	    "$SHARDKIT_TOPOLOGY or standard input), or the removal of a shard, and\n"
-	    "write the plan, with the resulting topology, to standard output.\n"
+	    "Plan new shards from the unassigned servers of a topology (from -t or\n"
+	    "standard input), or the removal of a shard, and write the plan, with the\n"
+	    "resulting topology, to standard output.\n"
 	    "\n"
 	    "Options:\n"
 	    "  -t, --topology=FILE       read the topology from FILE (\"-\": standard input)\n"
@@ -212,8 +212,9 @@ main(int argc, char **argv)
 
 	error_set_program(argv[0]);
 	parse_options(argc, argv, &options, &location);
+	/* A transformer reads the pipeline, never $SHARDKIT_TOPOLOGY (topology.h). */
 	if (location == NULL)
-		location = topology_default_location();
+		location = "-";
 
 	if ((status = topology_load(location, &topo)) != 0)
 		error_finish(status);

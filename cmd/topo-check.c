@@ -16,8 +16,8 @@ usage(void)
 {
 	printf("usage: topo-check [-qs] [--format text|json] [--print] [-t file]\n"
 	    "\n"
-	    "Validate a shardkit topology (from -t, $SHARDKIT_TOPOLOGY or standard input)\n"
-	    "and list every problem with its JSON path.\n"
+	    "Validate a shardkit topology (from -t or standard input) and list every\n"
+	    "problem with its JSON path.\n"
 	    "\n"
 	    "Options:\n"
 	    "  -t, --topology=FILE   read the topology from FILE (\"-\": standard input)\n"
@@ -104,8 +104,9 @@ main(int argc, char **argv)
 		error_usage("unexpected argument \"%s\"", argv[0]);
 	if (print && json_format)
 		error_usage("--print and --format=json both write to standard output");
+	/* A transformer reads the pipeline, never $SHARDKIT_TOPOLOGY (topology.h). */
 	if (location == NULL)
-		location = topology_default_location();
+		location = "-";
 
 	status = json_document_load(location, &doc);
 	if (status != 0)

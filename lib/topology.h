@@ -137,8 +137,12 @@ int topology_load(const char *location, struct topology *topo);
 int topology_load_json(const json_t *doc, const char *source, struct topology *topo);
 
 /*
- * The location programs read when given none: $SHARDKIT_TOPOLOGY if set,
- * else "-" (standard input).
+ * The location read by programs that consume a topology (ring-lookup,
+ * health-probe, reserve-calc) when given no -t: $SHARDKIT_TOPOLOGY if set,
+ * else "-" (standard input).  Programs that transform a topology (topo-check,
+ * ring-place, shard-plan) do not call this: they read standard input unless
+ * given -t, so a pipeline feeding them can never be silently ignored because
+ * the variable happens to be set in the operator's shell.
  */
 const char *topology_default_location(void);
 

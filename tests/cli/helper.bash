@@ -5,6 +5,7 @@
 # and with no configuration or topology leaking in from the environment.
 
 bats_require_minimum_version 1.5.0
+load ../lib/assert
 
 TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 EXAMPLES="$TOP/examples"
@@ -20,22 +21,6 @@ setup() {
 	: >"$BATS_TEST_TMPDIR/empty.conf"
 	chmod 0600 "$BATS_TEST_TMPDIR/empty.conf"
 	export SHARDKIT_CONF="$BATS_TEST_TMPDIR/empty.conf"
-}
-
-# The stderr of the last "run --separate-stderr", for exact comparisons.
-assert_stderr() {
-	if [ "$stderr" != "$1" ]; then
-		printf 'expected stderr: %s\n     got stderr: %s\n' "$1" "$stderr" >&2
-		return 1
-	fi
-}
-
-assert_status() {
-	if [ "$status" -ne "$1" ]; then
-		printf 'expected status %s, got %s\noutput: %s\nstderr: %s\n' \
-			"$1" "$status" "$output" "${stderr:-}" >&2
-		return 1
-	fi
 }
 
 # The usage line of NAME --help must match the SYNOPSIS of man/NAME.1.

@@ -199,8 +199,8 @@ plan() {
 	[ "$(jq '.moves | length' again.json)" -eq 0 ]
 }
 
-@test "SHARDKIT_TOPOLOGY names the file read when -t is absent" {
-	SHARDKIT_TOPOLOGY="$FIXTURES/plan-seed.json" run --separate-stderr shard-plan
+@test "SHARDKIT_TOPOLOGY never overrides the topology piped in" {
+	SHARDKIT_TOPOLOGY="$EXAMPLES/multi-master.json" run --separate-stderr shard-plan < "$FIXTURES/plan-seed.json"
 	assert_status 0
 	[ "$(jq '.new_shards | length' <<< "$output")" -eq 2 ]
 }

@@ -17,9 +17,9 @@ load helper
 	[ -z "$output" ]
 }
 
-@test "SHARDKIT_TOPOLOGY names the file read when -t is absent" {
-	SHARDKIT_TOPOLOGY="$EXAMPLES/no-replication.json" run --separate-stderr topo-check
-	assert_status 0
+@test "SHARDKIT_TOPOLOGY never overrides the topology piped in" {
+	SHARDKIT_TOPOLOGY="$EXAMPLES/no-replication.json" run --separate-stderr topo-check <<< '{}'
+	assert_status 3
 }
 
 @test "truncated topology is rejected with its line and column" {

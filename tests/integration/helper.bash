@@ -7,6 +7,7 @@
 # run as the unprivileged "postgres" user (override with SHARDKIT_TEST_PGUSER).
 
 bats_require_minimum_version 1.5.0
+load ../lib/assert
 
 TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 EXAMPLES="$TOP/examples"
@@ -27,6 +28,8 @@ as_pg_user() {
 }
 
 # A private directory the server user can use (bats' own is root-only).
+# Each one created is also recorded in a file, so pg_stop_all finds it even
+# when pg_workdir first ran in a $(...) subshell, whose PG_WORKDIR is lost.
 pg_workdir() {
 	if [ -z "${PG_WORKDIR:-}" ]; then
 		PG_WORKDIR=$(mktemp -d /tmp/shardkit-test.XXXXXX)
@@ -34,6 +37,7 @@ pg_workdir() {
 		if [ "$(id -u)" -eq 0 ]; then
 			chown "${SHARDKIT_TEST_PGUSER:-postgres}" "$PG_WORKDIR"
 		fi
+		echo "$PG_WORKDIR" >>"${BATS_TEST_TMPDIR:-/tmp}/.pg_workdirs"
 		export PG_WORKDIR
 	fi
 	echo "$PG_WORKDIR"
@@ -59,7 +63,9 @@ free_port() {
 # pg_start NAME: initdb + start; sets PORT_<NAME> and DATA_<NAME>.
 pg_start() {
 	local name=$1 dir port
-	dir="$(pg_workdir)/$name"
+	# In this shell, not a $(...) subshell, so PG_WORKDIR sticks for the test.
+	pg_workdir >/dev/null
+	dir="$PG_WORKDIR/$name"
 	port=$(free_port) || return 1
 	as_pg_user "$PG_BINDIR/initdb" -D "$dir" -U postgres --auth=trust \
 		--no-sync -E UTF8 --locale=C >"$(pg_workdir)/$name.initdb.log" 2>&1 || {
@@ -88,20 +94,22 @@ pg_stop() {
 	as_pg_user "$PG_BINDIR/pg_ctl" -D "$dir" -m immediate -w stop >/dev/null 2>&1 || true
 }
 
-# Stop every server this test started (data directories named in "started",
-# plus any that server-init created under the work directory).
+# Stop every server this test started: under every work directory it
+# created, any data directory with a postmaster.pid, then remove them.
 pg_stop_all() {
-	local dir pid
-	[ -n "${PG_WORKDIR:-}" ] || return 0
-	for dir in $(cat "$PG_WORKDIR/started" 2>/dev/null) $(ls -d "$PG_WORKDIR"/*/ 2>/dev/null); do
-		if [ -f "$dir/postmaster.pid" ]; then
+	local work dir pid
+	for work in ${PG_WORKDIR:-} $(cat "${BATS_TEST_TMPDIR:-/tmp}/.pg_workdirs" 2>/dev/null); do
+		[ -d "$work" ] || continue
+		for dir in $(cat "$work/started" 2>/dev/null) $(ls -d "$work"/*/ 2>/dev/null); do
+			[ -f "$dir/postmaster.pid" ] || continue
 			# A server stopped with SIGSTOP by a test must be continued to die.
 			pid=$(head -n 1 "$dir/postmaster.pid")
 			kill -CONT "$pid" 2>/dev/null && pkill -CONT -P "$pid" 2>/dev/null
 			as_pg_user "$PG_BINDIR/pg_ctl" -D "$dir" -m immediate -w stop >/dev/null 2>&1 || true
-		fi
+		done
+		rm -rf "$work"
 	done
-	rm -rf "$PG_WORKDIR"
+	rm -f "${BATS_TEST_TMPDIR:-/tmp}/.pg_workdirs"
 	PG_WORKDIR=
 }
 

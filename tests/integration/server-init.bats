@@ -7,7 +7,8 @@ load helper
 
 setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
-	work=$(realpath "$(pg_workdir)")
+	pg_workdir >/dev/null   # in this shell, so teardown knows what to stop
+	work=$(realpath "$PG_WORKDIR")
 	passfile="$work/pgpass"
 	conf="$work/shardkit.conf"
 	# Test-only passwords, generated per run; never real secrets.
@@ -26,22 +27,6 @@ setup() {
 
 teardown() {
 	pg_stop_all
-}
-
-# The CLI helper's assertions (this helper does not load it).
-assert_status() {
-	if [ "$status" -ne "$1" ]; then
-		printf 'expected status %s, got %s\noutput: %s\nstderr: %s\n' \
-			"$1" "$status" "$output" "${stderr:-}" >&2
-		return 1
-	fi
-}
-
-assert_stderr() {
-	if [ "$stderr" != "$1" ]; then
-		printf 'expected stderr: %s\n     got stderr: %s\n' "$1" "$stderr" >&2
-		return 1
-	fi
 }
 
 # psql over TCP with a password file; extra arguments follow.
