@@ -18,9 +18,9 @@ usage(void)
 {
 	printf("usage: ring-place [--stats] [-c file] [-t file] [--vnodes n]\n"
 	    "\n"
-	    "Read a topology (from -t, $SHARDKIT_TOPOLOGY or standard input) and write it\n"
-	    "to standard output with ring tokens for every shard (multi-master: every\n"
-	    "server) that has none.  Existing tokens never move.\n"
+	    "Read a topology (from -t or standard input) and write it to standard output\n"
+	    "with ring tokens for every shard (multi-master: every server) that has none.\n"
+	    "Existing tokens never move.\n"
 	    "\n"
 	    "Options:\n"
 	    "  -t, --topology=FILE   read the topology from FILE (\"-\": standard input)\n"
@@ -133,7 +133,7 @@ main(int argc, char **argv)
 	if (argc > 0)
 		error_usage("unexpected argument \"%s\"", argv[0]);
 	if (location == NULL)
-		location = topology_default_location();
+		location = "-";   /* a transformer reads the pipeline (topology.h) */
 
 	if (config_load(config_path, &cfg) != 0)
 		error_finish(EXIT_STATUS_CONFIG);

@@ -108,8 +108,8 @@ FIXTURES="$BATS_TEST_DIRNAME/fixtures"
 	[ "$output" = true ]
 }
 
-@test "SHARDKIT_TOPOLOGY names the file read when -t is absent" {
-	SHARDKIT_TOPOLOGY="$FIXTURES/ring-placed.json" run --separate-stderr ring-place
+@test "SHARDKIT_TOPOLOGY never overrides the topology piped in" {
+	SHARDKIT_TOPOLOGY="$EXAMPLES/multi-master.json" run --separate-stderr ring-place < "$FIXTURES/ring-placed.json"
 	assert_status 0
 	[ "$(jq .version <<< "$output")" = 7 ]
 }
