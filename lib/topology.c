@@ -321,8 +321,9 @@ read_tokens(const json_t *obj, const char *path, uint64_t **tokens, size_t *coun
 		json_t *t = json_array_get(arr, i);
 		char p[128];
 
-		snprintf(p, sizeof(p), "%s.tokens[%zu]", path, i);
 		if (!json_is_string(t) || token_parse(json_string_value(t), &(*tokens)[*count]) != 0) {
+			/* The path is formatted only here: a large ring has 10^5 tokens. */
+			snprintf(p, sizeof(p), "%s.tokens[%zu]", path, i);
 			ERR(p, "expected a token: a string of 16 lowercase hexadecimal digits");
 			continue;
 		}
