@@ -125,7 +125,13 @@ print_rendered(char *text, FILE *out)
 	int rc = 0;
 
 	if (fwrite(text, 1, len, out) != len || fputc('\n', out) == EOF) {
-		error_report("could not write output: %s", strerror(errno));
+		/*
+		 * Standard output's failure is reported once, by error_finish(),
+		 * which every program ends with; reporting it here too would make
+		 * a full disk a two-line error.
+		 */
+		if (out != stdout)
+			error_report("could not write output: %s", strerror(errno));
 		rc = -1;
 	}
 	free(text);

@@ -177,7 +177,7 @@ FIXTURES="$BATS_TEST_DIRNAME/fixtures"
 @test "a full disk is reported" {
 	run --separate-stderr bash -c "ring-place -t '$FIXTURES/ring-unplaced.json' > /dev/full"
 	assert_status 1
-	[ "${stderr_lines[0]}" = "ring-place: could not write output: No space left on device" ]
+	assert_stderr "ring-place: could not write to standard output: No space left on device"
 }
 
 @test "--help prints the usage line first and exits 0" {
