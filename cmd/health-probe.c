@@ -12,11 +12,11 @@
 #include "error.h"
 #include "file.h"
 #include "health.h"
+#include "options.h"
 #include "probe.h"
 #include "topology.h"
 
 /* Longer would not be a health check any more; it also bounds the sleep. */
-#define SECONDS_MAX 86400.0
 
 struct run {
 	const struct topology *topo;
@@ -54,20 +54,6 @@ usage(void)
 	    "\n"
 	    "Exit status: 0 all healthy, 6 a server is unreachable, 7 a role differs\n"
 	    "from the topology (6 takes precedence).\n");
-}
-
-static double
-parse_seconds(const char *option, const char *text)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(text, &end);
-	if (errno != 0 || end == text || *end != '\0' || !(v > 0 && v <= SECONDS_MAX))
-		error_usage("invalid %s \"%s\": expected a number of seconds greater than 0"
-		    " and at most %g", option, text, SECONDS_MAX);
-	return v;
 }
 
 static int
@@ -181,10 +167,10 @@ main(int argc, char **argv)
 			run.output = optarg;
 			break;
 		case 'T':
-			timeout = parse_seconds("--timeout", optarg);
+			timeout = option_number("--timeout", optarg, &RANGE_SECONDS);
 			break;
 		case 'W':
-			interval = parse_seconds("--watch", optarg);
+			interval = option_number("--watch", optarg, &RANGE_SECONDS);
 			run.watch = 1;
 			break;
 		case 'h':

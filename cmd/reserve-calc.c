@@ -19,6 +19,7 @@
 
 #include "error.h"
 #include "json.h"
+#include "options.h"
 #include "reserve.h"
 #include "topology.h"
 
@@ -63,57 +64,6 @@ usage(void)
 	    "  -V, --version           output version information, then exit\n");
 }
 
-/* A numeric option: its range, open or closed at each end, and in words. */
-struct number_option {
-	const char *name;
-	double low, high;
-	int open_low, open_high;
-	const char *expected;
-};
-
-static const struct number_option crash_prob_option =
-	{ "--crash-prob", 0, 1, 0, 0, "a number from 0 to 1" };
-static const struct number_option mtbf_option =
-	{ "--mtbf-days", 0, DBL_MAX, 1, 0, "a number greater than 0" };
-static const struct number_option repair_option =
-	{ "--repair-days", 0, DBL_MAX, 0, 0, "a number of at least 0" };
-static const struct number_option confidence_option =
-	{ "--confidence", 0, 1, 1, 1, "a number greater than 0 and less than 1" };
-
-/* A finite decimal number in range filling the whole argument, or a usage error. */
-static double
-parse_number(const struct number_option *opt, const char *arg)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(arg, &end);
-	if (*arg == '\0' || isspace((unsigned char)*arg) || *end != '\0'
-	    || errno == ERANGE || !isfinite(v)
-	    || v < opt->low || (opt->open_low && v == opt->low)
-	    || v > opt->high || (opt->open_high && v == opt->high))
-		error_usage("invalid %s \"%s\": expected %s", opt->name, arg, opt->expected);
-	return v;
-}
-
-static uint64_t
-parse_servers(const char *arg)
-{
-	const char *expected = "an integer from 1 to 1000000000000";
-	unsigned long long value;
-	char *end;
-
-	/* strtoull would take "-1", " 7" and "+7"; a count is digits only. */
-	if (!isdigit((unsigned char)*arg))
-		error_usage("invalid --servers \"%s\": expected %s", arg, expected);
-	errno = 0;
-	value = strtoull(arg, &end, 10);
-	if (*end != '\0' || errno == ERANGE || value < 1 || value > SERVERS_MAX)
-		error_usage("invalid --servers \"%s\": expected %s", arg, expected);
-	return value;
-}
-
 static void
 parse_options(int argc, char **argv, struct options *o)
 {
@@ -135,25 +85,25 @@ parse_options(int argc, char **argv, struct options *o)
 	while ((c = getopt_long(argc, argv, "n:t:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
-			o->servers = parse_servers(optarg);
+			o->servers = option_integer("--servers", optarg, 1, SERVERS_MAX);
 			break;
 		case 't':
 			o->topology = optarg;
 			break;
 		case 'p':
-			o->crash_prob = parse_number(&crash_prob_option, optarg);
+			o->crash_prob = option_number("--crash-prob", optarg, &RANGE_CRASH_PROB);
 			o->have_prob = 1;
 			break;
 		case 'm':
-			o->mtbf_days = parse_number(&mtbf_option, optarg);
+			o->mtbf_days = option_number("--mtbf-days", optarg, &RANGE_MTBF_DAYS);
 			o->have_mtbf = 1;
 			break;
 		case 'r':
-			o->repair_days = parse_number(&repair_option, optarg);
+			o->repair_days = option_number("--repair-days", optarg, &RANGE_REPAIR_DAYS);
 			o->have_repair = 1;
 			break;
 		case 'c':
-			o->confidence = parse_number(&confidence_option, optarg);
+			o->confidence = option_number("--confidence", optarg, &RANGE_CONFIDENCE);
 			break;
 		case 'T':
 			o->table = 1;

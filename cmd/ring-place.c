@@ -10,6 +10,7 @@
 #include "config.h"
 #include "error.h"
 #include "json.h"
+#include "options.h"
 #include "ring.h"
 #include "topology.h"
 
@@ -31,19 +32,6 @@ usage(void)
 	    "                        then /etc/shardkit.conf)\n"
 	    "  -h, --help            show this help, then exit\n"
 	    "  -V, --version         output version information, then exit\n");
-}
-
-static int
-parse_vnodes(const char *text)
-{
-	char *end;
-	long n;
-
-	n = strtol(text, &end, 10);
-	if (*text == '\0' || *end != '\0' || n < 1 || n > RING_VNODES_MAX)
-		error_usage("invalid --vnodes \"%s\": expected an integer from 1 to %d",
-		    text, RING_VNODES_MAX);
-	return (int)n;
 }
 
 /* Each owner's share of the ring, and the balance figures, as a document. */
@@ -110,7 +98,7 @@ main(int argc, char **argv)
 			location = optarg;
 			break;
 		case 'n':
-			vnodes = parse_vnodes(optarg);
+			vnodes = (int)option_integer("--vnodes", optarg, 1, RING_VNODES_MAX);
 			break;
 		case 's':
 			stats = 1;

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "error.h"
 #include "json.h"
+#include "options.h"
 #include "runas.h"
 #include "server.h"
 #include "topology.h"
@@ -49,28 +50,6 @@ struct options {
 	double timeout;
 	int wipe;
 };
-
-static int
-parse_port(const char *text)
-{
-	char *end;
-	long v = strtol(text, &end, 10);
-
-	if (text[0] < '0' || text[0] > '9' || *end != '\0' || v < 1 || v > 65535)
-		error_usage("invalid port \"%s\": expected 1 to 65535", text);
-	return (int)v;
-}
-
-static double
-parse_timeout(const char *text)
-{
-	char *end;
-	double v = strtod(text, &end);
-
-	if (end == text || *end != '\0' || !(v > 0 && v <= 86400))
-		error_usage("invalid timeout \"%s\": expected seconds, more than 0 and at most 86400", text);
-	return v;
-}
 
 /* No control characters: the value ends up in files and messages. */
 static void
@@ -152,7 +131,7 @@ parse_options(int argc, char **argv, struct options *o)
 		case 'H': o->host = optarg; break;
 		case 'U': o->user = optarg; break;
 		case 'w': o->wipe = 1; break;
-		case 't': o->timeout = parse_timeout(optarg); break;
+		case 't': o->timeout = option_number("--timeout", optarg, &RANGE_SECONDS); break;
 		case 'c': o->config = optarg; break;
 		case 'h':
 			usage();
@@ -181,7 +160,7 @@ build_spec(const struct options *o, const struct config *cfg, struct server_spec
 	char *default_id = NULL;
 
 	memset(spec, 0, sizeof(*spec));
-	spec->port = parse_port(o->port);
+	spec->port = (int)option_integer("--port", o->port, 1, 65535);
 	spec->timeout = o->timeout;
 	spec->id = o->id;
 	if (spec->id == NULL)

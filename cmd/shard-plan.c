@@ -14,9 +14,13 @@
 
 #include "error.h"
 #include "json.h"
+#include "options.h"
 #include "plan.h"
 #include "reserve.h"
 #include "topology.h"
+
+/* The largest reserve target accepted, as reserve-calc's largest --servers. */
+#define RESERVE_MAX UINT64_C(1000000000000)
 
 enum {
 	OPT_CRASH_PROB = 256,
@@ -53,54 +57,6 @@ usage(void)
 	    "Removing a shard:\n"
 	    "      --remove-shard=SHARD  hand SHARD's ranges to its successors and its\n"
 	    "                            servers to the reserve pool\n");
-}
-
-/* A whole, non-negative decimal number, or exit with a usage error. */
-static uint64_t
-parse_count(const char *option, const char *text)
-{
-	unsigned long long n;
-	char *end;
-
-	errno = 0;
-	n = strtoull(text, &end, 10);
-	if (*text < '0' || *text > '9' || *end != '\0' || errno != 0)
-		error_usage("invalid %s \"%s\": expected a whole number of servers", option, text);
-	return (uint64_t)n;
-}
-
-/* A numeric option's range, open or closed at each end, and in words (as reserve-calc). */
-struct number_option {
-	const char *name;
-	double low, high;
-	int open_low, open_high;
-	const char *expected;
-};
-
-static const struct number_option crash_prob_option =
-	{ "--crash-prob", 0, 1, 0, 0, "a number from 0 to 1" };
-static const struct number_option mtbf_option =
-	{ "--mtbf-days", 0, DBL_MAX, 1, 0, "a number greater than 0" };
-static const struct number_option repair_option =
-	{ "--repair-days", 0, DBL_MAX, 0, 0, "a number of at least 0" };
-static const struct number_option confidence_option =
-	{ "--confidence", 0, 1, 1, 1, "a number greater than 0 and less than 1" };
-
-/* A finite decimal number in range filling the whole argument, or a usage error. */
-static double
-parse_number(const struct number_option *opt, const char *text)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(text, &end);
-	if (*text == '\0' || isspace((unsigned char)*text) || *end != '\0' ||
-	    errno == ERANGE || !isfinite(v) ||
-	    v < opt->low || (opt->open_low && v == opt->low) ||
-	    v > opt->high || (opt->open_high && v == opt->high))
-		error_usage("invalid %s \"%s\": expected %s", opt->name, text, opt->expected);
-	return v;
 }
 
 /* Which of the options that choose the reserve were given. */
@@ -157,23 +113,23 @@ parse_options(int argc, char **argv, struct plan_options *o, const char **locati
 			*location = optarg;
 			break;
 		case 'r':
-			o->reserve = parse_count("--reserve", optarg);
+			o->reserve = option_integer("--reserve", optarg, 0, RESERVE_MAX);
 			g.reserve = 1;
 			break;
 		case OPT_CRASH_PROB:
-			o->crash_prob = parse_number(&crash_prob_option, optarg);
+			o->crash_prob = option_number("--crash-prob", optarg, &RANGE_CRASH_PROB);
 			g.crash = 1;
 			break;
 		case OPT_MTBF_DAYS:
-			o->mtbf_days = parse_number(&mtbf_option, optarg);
+			o->mtbf_days = option_number("--mtbf-days", optarg, &RANGE_MTBF_DAYS);
 			g.mtbf = 1;
 			break;
 		case OPT_REPAIR_DAYS:
-			o->repair_days = parse_number(&repair_option, optarg);
+			o->repair_days = option_number("--repair-days", optarg, &RANGE_REPAIR_DAYS);
 			g.repair = 1;
 			break;
 		case OPT_CONFIDENCE:
-			o->confidence = parse_number(&confidence_option, optarg);
+			o->confidence = option_number("--confidence", optarg, &RANGE_CONFIDENCE);
 			g.confidence = 1;
 			break;
 		case OPT_SHARD_PREFIX:

@@ -52,7 +52,7 @@ $TRY"
 	for port in 0 65536 -1 12x "" " 5"; do
 		run --separate-stderr server-init -D d -p "$port"
 		assert_status 2
-		assert_stderr "server-init: invalid port \"$port\": expected 1 to 65535
+		assert_stderr "server-init: invalid --port \"$port\": expected an integer from 1 to 65535
 $TRY"
 	done
 }
@@ -80,7 +80,7 @@ $TRY"
 @test "a bad timeout is rejected" {
 	run --separate-stderr server-init -D d -p 5433 -t 0
 	assert_status 2
-	assert_stderr "server-init: invalid timeout \"0\": expected seconds, more than 0 and at most 86400
+	assert_stderr "server-init: invalid --timeout \"0\": expected a number of seconds greater than 0 and at most 86400
 $TRY"
 }
 

@@ -263,10 +263,10 @@ plan() {
 @test "--reserve must be a whole number" {
 	run --separate-stderr shard-plan --reserve -1 < "$FIXTURES/plan-seed.json"
 	assert_status 2
-	assert_stderr $'shard-plan: invalid --reserve "-1": expected a whole number of servers\n'"$try_help"
+	assert_stderr $'shard-plan: invalid --reserve "-1": expected an integer from 0 to 1000000000000\n'"$try_help"
 	run --separate-stderr shard-plan -r 2x < "$FIXTURES/plan-seed.json"
 	assert_status 2
-	assert_stderr $'shard-plan: invalid --reserve "2x": expected a whole number of servers\n'"$try_help"
+	assert_stderr $'shard-plan: invalid --reserve "2x": expected an integer from 0 to 1000000000000\n'"$try_help"
 }
 
 @test "--crash-prob must lie from 0 to 1" {
