@@ -27,17 +27,22 @@ CMD_SRC   = $(wildcard cmd/*.c)
 PROGRAMS  = $(CMD_SRC:cmd/%.c=$(BUILD)/bin/%)
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+EXAMPLE_SRC = $(wildcard examples/*.c)
+EXAMPLE_BIN = $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 FUZZ_SRC  = $(wildcard tests/fuzz/fuzz_*.c)
 MAN_PAGES = $(wildcard man/*.[1-8])
 SCRIPTS   = $(filter-out scripts/bootstrap,$(wildcard scripts/*))
 
-.PHONY: all programs unit-tests check check-fast bench fuzz install clean
+.PHONY: all programs unit-tests examples check check-fast bench fuzz install clean
 
-all: programs unit-tests
+all: programs unit-tests examples
 
 programs: $(PROGRAMS)
 
 unit-tests: $(UNIT_BIN)
+
+# Example clients (examples/NAME.c): built and tested, never installed.
+examples: $(EXAMPLE_BIN)
 
 $(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h)
 	@mkdir -p $(@D)
@@ -48,6 +53,10 @@ $(LIB_A): $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/bin/%: cmd/%.c $(LIB_A) $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) -DSHARDKIT_VERSION='"$(VERSION)"' $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(LIBS)
+
+$(BUILD)/examples/%: examples/%.c $(LIB_A) $(wildcard lib/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) -DSHARDKIT_VERSION='"$(VERSION)"' $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(LIBS)
 
