@@ -134,10 +134,12 @@ adopt(struct client *client, struct topology *topo)
 	}
 	free(client->conns);
 	free(client->opened);
+	free(client->names);
 	client->topo = *topo;
 	client->routable = router_build(&client->router, &client->topo) == ROUTE_OK;
 	client->conns = xcalloc(client->topo.shard_count + 1, sizeof(PGconn *));
 	client->opened = xcalloc(client->topo.shard_count + 1, sizeof(int));
+	client->names = xcalloc(client->topo.shard_count + 1, sizeof(*client->names));
 }
 
 static int
@@ -192,6 +194,7 @@ client_close(struct client *client)
 		topology_free(&client->topo);
 	free(client->conns);
 	free(client->opened);
+	free(client->names);
 	free(client->location);
 	memset(client, 0, sizeof(*client));
 }
@@ -233,6 +236,24 @@ client_route(const struct client *client, const char *key)
 	    hash_key(key, strlen(key), client->topo.hash_seed));
 }
 
+/*
+ * Server warnings (a shutdown in progress) go through the one error path
+ * with the server's name; notices ("relation already exists, skipping")
+ * are routine for a client and dropped.
+ */
+static void
+notice_receiver(void *arg, const PGresult *res)
+{
+	const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	char line[384];
+
+	if (severity == NULL || strcmp(severity, "WARNING") != 0)
+		return;
+	conn_error_line(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) != NULL ?
+	    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : "", line, sizeof(line));
+	error_warning("server \"%s\": %s", (const char *)arg, line);
+}
+
 /* The shard's primary connection, opened if needed; NULL with client->error set. */
 static PGconn *
 shard_connection(struct client *client, int shard)
@@ -268,6 +289,8 @@ shard_connection(struct client *client, int shard)
 		drop_connection(client, shard);
 		return NULL;
 	}
+	snprintf(client->names[shard], sizeof(client->names[shard]), "%s", server->id);
+	PQsetNoticeReceiver(client->conns[shard], notice_receiver, client->names[shard]);
 	return client->conns[shard];
 }
 

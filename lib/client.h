@@ -51,7 +51,7 @@ struct client_options {
 
 struct client_stats {
 	uint64_t retries;           /* attempts after the first, over all calls */
-	uint64_t reconnects;        /* connections opened after the first per shard */
+	uint64_t reconnects;        /* connection attempts after each shard's first */
 	uint64_t topology_reloads;  /* new versions taken from the location */
 };
 
@@ -62,6 +62,7 @@ struct client {
 	int routable;               /* router was built */
 	PGconn **conns;             /* per shard of topo: its primary, or NULL */
 	int *opened;                /* per shard: a connection was ever opened */
+	char (*names)[TOPOLOGY_ID_MAX + 1]; /* per shard: its connection's server, for warnings */
 	struct client_options opts;
 	struct client_stats stats;
 	uint64_t rng;
