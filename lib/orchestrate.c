@@ -39,19 +39,6 @@ struct planner {
 	char *handled;          /* per server: a lost server already dealt with */
 };
 
-static const char *const kind_names[] = {
-	[ACTION_PROMOTE] = "promote", [ACTION_REPOINT] = "repoint", [ACTION_FENCE] = "fence",
-	[ACTION_ACTIVATE_RESERVE] = "activate_reserve", [ACTION_DETACH] = "detach",
-	[ACTION_WIPE] = "wipe", [ACTION_CLONE] = "clone", [ACTION_MARK_DOWN] = "mark_down",
-	[ACTION_MARK_ACTIVE] = "mark_active", [ACTION_ALERT] = "alert",
-};
-
-const char *
-action_kind_name(enum action_kind kind)
-{
-	return kind_names[kind];
-}
-
 /* ---- actions ----------------------------------------------------------- */
 
 static void
@@ -389,7 +376,7 @@ failover(struct planner *p, int shard)
 	const struct topology *topo = p->topo;
 	int old = topology_shard_primary(topo, shard), best;
 	char lsn[PROBE_LSN_TEXT_MAX], why[768];
-	struct action *fence, *promote;
+	struct action *promote;
 	size_t count;
 
 	if (old < 0 || p->ambiguous[shard] || !lost(p, old))
@@ -405,9 +392,8 @@ failover(struct planner *p, int shard)
 		alert(p, ALERT_CRITICAL, old, shard, why);
 		return;
 	}
-	fence = add(p, ACTION_FENCE, old, shard,
+	add(p, ACTION_FENCE, old, shard,
 	    "%s: fenced so it can never acknowledge another write; if it returns it is wiped", why);
-	(void)fence;
 	leave_shard(p->res, old, SERVER_FENCED);
 	if (observed(p, best) == HEALTH_ROLE_PRIMARY)
 		promote = add(p, ACTION_PROMOTE, best, shard,

@@ -16,6 +16,19 @@
 #include "probe.h"
 #include "topology.h"
 
+static const char *const kind_names[] = {
+	[ACTION_PROMOTE] = "promote", [ACTION_REPOINT] = "repoint", [ACTION_FENCE] = "fence",
+	[ACTION_ACTIVATE_RESERVE] = "activate_reserve", [ACTION_DETACH] = "detach",
+	[ACTION_WIPE] = "wipe", [ACTION_CLONE] = "clone", [ACTION_MARK_DOWN] = "mark_down",
+	[ACTION_MARK_ACTIVE] = "mark_active", [ACTION_ALERT] = "alert",
+};
+
+const char *
+action_kind_name(enum action_kind kind)
+{
+	return kind_names[kind];
+}
+
 static const char *const severity_names[] = {
 	[ALERT_NONE] = NULL, [ALERT_WARNING] = "warning", [ALERT_CRITICAL] = "critical",
 };
