@@ -2,7 +2,8 @@
  *
  * usage: shardkit-writer [-c file] [-t file] --table name --key-column column
  *            [--count n] [--duration seconds] [--ledger file] [--rate writes]
- *            [--retry-for seconds] [--key-prefix prefix | --random-keys]
+ *            [--retry-for seconds] [--timeout seconds]
+ *            [--key-prefix prefix | --random-keys]
  *
  * Creates the table on every shard's primary if missing (key text primary
  * key, payload, written_at), then inserts rows with keys PREFIX1, PREFIX2,
@@ -10,7 +11,9 @@
  * each routed by the topology's ring to its shard's current primary
  * (lib/client.h).  A write whose primary is unreachable, read-only or in
  * recovery is retried, after re-reading the topology when it was replaced,
- * until --retry-for seconds (default 30) pass.
+ * until --retry-for seconds (default 30) pass.  With --timeout, a write
+ * left unanswered that long (a stopped or cut-off primary) is abandoned as
+ * unknown and its connection dropped.
  *
  * Every acknowledged write (the server answered the autocommit INSERT) is
  * appended to the ledger as "KEY<TAB>UNIX-TIME<TAB>SHARD", flushed at once
@@ -73,7 +76,7 @@ usage(void)
 {
 	printf("usage: shardkit-writer [-c file] [-t file] --table name --key-column column"
 	    " [--count n] [--duration seconds] [--ledger file] [--rate writes]"
-	    " [--retry-for seconds] [--key-prefix prefix | --random-keys]\n"
+	    " [--retry-for seconds] [--timeout seconds] [--key-prefix prefix | --random-keys]\n"
 	    "\n"
 	    "Write keyed rows continuously through the topology's routing, retrying\n"
 	    "across failovers, and record every acknowledged write in a ledger.\n"
@@ -96,6 +99,8 @@ usage(void)
 	    "\n"
 	    "Connection options:\n"
 	    "      --retry-for=SECONDS  keep retrying a write this long (default: 30)\n"
+	    "      --timeout=SECONDS    a write unanswered this long is unknown\n"
+	    "                           (default: wait for the answer)\n"
 	    "\n"
 	    "Exit status: 0 done, 1 a write or the ledger failed, 6 retries ran out.\n");
 }
@@ -257,6 +262,7 @@ parse_options(struct writer *w, struct client_options *copts, const char **confi
 		{ "ledger", required_argument, NULL, 'l' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "retry-for", required_argument, NULL, 'R' },
+		{ "timeout", required_argument, NULL, 'o' },
 		{ "key-prefix", required_argument, NULL, 'p' },
 		{ "random-keys", no_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
@@ -277,6 +283,7 @@ parse_options(struct writer *w, struct client_options *copts, const char **confi
 		case 'l': w->ledger_path = optarg; break;
 		case 'r': w->rate = option_number("--rate", optarg, &rate_range); break;
 		case 'R': copts->retry_for = option_number("--retry-for", optarg, &RANGE_SECONDS); break;
+		case 'o': copts->answer_timeout = option_number("--timeout", optarg, &RANGE_SECONDS); break;
 		case 'p': w->prefix = optarg; break;
 		case 'x':
 			snprintf(w->prefix_buf, sizeof(w->prefix_buf), "r%lx%x-",

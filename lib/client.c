@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -318,6 +319,33 @@ set_error(struct client *client, int shard, const char *message)
 	    client->topo.shards[shard].id, line);
 }
 
+/*
+ * Wait until a result can be read without blocking, or until deadline
+ * (0: no deadline).  Returns -1 on timeout; a socket error returns 0 so
+ * PQgetResult reports it.  A primary that is stopped (SIGSTOP) or cut off
+ * would otherwise hold a blocking client forever.
+ */
+static int
+await_answer(PGconn *conn, double deadline)
+{
+	struct pollfd pfd = { .fd = PQsocket(conn), .events = POLLIN };
+	double left;
+	int n;
+
+	if (deadline <= 0)
+		return 0;
+	while (PQisBusy(conn)) {
+		if ((left = deadline - now_seconds()) <= 0)
+			return -1;
+		n = poll(&pfd, 1, (int)ceil(left * 1000));
+		if (n < 0 && errno != EINTR)
+			return 0;
+		if (n > 0 && !PQconsumeInput(conn))
+			return 0;
+	}
+	return 0;
+}
+
 /* One attempt on shard: CLIENT_DONE, CLIENT_RETRY, CLIENT_UNKNOWN or CLIENT_FAIL. */
 static enum client_verdict
 attempt(struct client *client, int shard, const char *sql, int nparams,
@@ -326,22 +354,31 @@ attempt(struct client *client, int shard, const char *sql, int nparams,
 	PGconn *conn = live_connection(client, shard);
 	PGresult *res, *last = NULL;
 	enum client_verdict verdict;
+	double deadline;
 
 	if (conn == NULL)
 		return CLIENT_RETRY;
+	deadline = client->opts.answer_timeout > 0 ? now_seconds() + client->opts.answer_timeout : 0;
 	if (!PQsendQueryParams(conn, sql, nparams, NULL, values, NULL, NULL, 0)) {
 		set_error(client, shard, PQerrorMessage(conn));
 		drop_connection(client, shard);
 		return CLIENT_RETRY;
 	}
 	/* The first error is the one that explains the outcome. */
-	while ((res = PQgetResult(conn)) != NULL) {
+	while (await_answer(conn, deadline) == 0 && (res = PQgetResult(conn)) != NULL) {
 		if (last != NULL && PQresultStatus(last) == PGRES_FATAL_ERROR) {
 			PQclear(res);
 			continue;
 		}
 		PQclear(last);
 		last = res;
+	}
+	if (PQisBusy(conn)) {
+		snprintf(client->error, sizeof(client->error), "shard \"%s\": no answer within %g s",
+		    client->topo.shards[shard].id, client->opts.answer_timeout);
+		PQclear(last);
+		drop_connection(client, shard);
+		return CLIENT_UNKNOWN;
 	}
 	verdict = client_classify(1, last != NULL ? PQresultStatus(last) : PGRES_FATAL_ERROR,
 	    last != NULL ? PQresultErrorField(last, PG_DIAG_SQLSTATE) : NULL,

@@ -11,8 +11,9 @@
  * A statement's outcome is one of four, and only the first is a write a
  * client may count on:
  *   CLIENT_DONE     the server answered OK (autocommit: committed);
- *   CLIENT_UNKNOWN  the connection died after the statement was sent: it
- *                   may or may not have committed, so it is never retried
+ *   CLIENT_UNKNOWN  the connection died after the statement was sent, or
+ *                   no answer came within answer_timeout: it may or may
+ *                   not have committed, so it is never retried
  *                   (a retry could apply it twice) and never acknowledged;
  *   CLIENT_FAIL     the server refused it for good (an SQL error): nothing
  *                   was committed;
@@ -44,6 +45,8 @@ struct client_options {
 	const char *passfile;       /* libpq passfile (credentials_file), or NULL */
 	double connect_timeout;     /* seconds; <= 0: libpq's default */
 	double retry_for;           /* seconds of retrying before CLIENT_GAVE_UP */
+	double answer_timeout;      /* seconds to wait for a sent statement's answer
+	                               before it is CLIENT_UNKNOWN; <= 0: forever */
 	double backoff_initial;     /* first retry's delay ceiling, seconds */
 	double backoff_max;         /* ceiling of any one delay, seconds */
 	volatile sig_atomic_t *interrupted; /* nonzero (a signal): stop retrying; or NULL */

@@ -29,7 +29,7 @@ closed_topology() {
 @test "--help prints the usage line first and exits 0" {
 	run --separate-stderr shardkit-writer --help
 	assert_status 0
-	[ "${lines[0]}" = "usage: shardkit-writer [-c file] [-t file] --table name --key-column column [--count n] [--duration seconds] [--ledger file] [--rate writes] [--retry-for seconds] [--key-prefix prefix | --random-keys]" ]
+	[ "${lines[0]}" = "usage: shardkit-writer [-c file] [-t file] --table name --key-column column [--count n] [--duration seconds] [--ledger file] [--rate writes] [--retry-for seconds] [--timeout seconds] [--key-prefix prefix | --random-keys]" ]
 	[ -z "$stderr" ]
 }
 

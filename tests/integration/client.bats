@@ -4,7 +4,8 @@
 # where the ring says; a shard's primary moved to another server while the
 # writer runs (fence the old one, copy its rows, publish the new topology)
 # is followed without an error; a primary stopped for good makes the writer
-# retry until --retry-for and exit 6, having lost no acknowledged write.
+# retry until --retry-for and exit 6, having lost no acknowledged write;
+# one that stops answering (SIGSTOP) leaves the write in flight unknown.
 
 load helper
 
@@ -183,4 +184,22 @@ start_writer() {
 	for key in $(jq -r '.unknown_keys[]' summary.json); do
 		! grep -q "^$key	" ledger.txt
 	done
+}
+
+@test "a primary that stops answering makes the write unknown after --timeout, then exit 6" {
+	start_writer --duration 300 --retry-for 1 --timeout 1
+	wait_for ledger_has_shard_rows 20 "$moved_shard"
+	pid=$(head -n 1 "$work/pg2/postmaster.pid")
+	# The postmaster and its backends: the writer's session is one of them.
+	kill -STOP "$pid"
+	pkill -STOP -P "$pid"
+	status=0
+	wait "$writer_pid" || status=$?
+	writer_pid=
+	[ "$status" -eq 6 ]
+	[ "$(jq -r .gave_up.shard summary.json)" = "$moved_shard" ]
+	# The write in flight when it stopped was abandoned as unknown, not acknowledged.
+	[ "$(jq .unknown summary.json)" -ge 1 ]
+	grep -q '^shardkit-writer: warning: write of "[^"]*" unknown: shard "'"$moved_shard"'": no answer within 1 s$' writer.err
+	[ "$(jq .acknowledged summary.json)" -eq "$(wc -l < ledger.txt)" ]
 }
