@@ -16,7 +16,9 @@
  * unknown and its connection dropped.
  *
  * Every acknowledged write (the server answered the autocommit INSERT) is
- * appended to the ledger as "KEY<TAB>UNIX-TIME<TAB>SHARD", flushed at once
+ * appended to the ledger as "KEY<TAB>UNIX-TIME<TAB>SHARD<TAB>SERVER" (the
+ * wall-clock time of the acknowledgement and the primary that gave it, so
+ * a benchmark can time a failover from the ledger alone), flushed at once
  * and fsync'ed every second and at the end; a write whose connection died
  * after it was sent is "unknown" (it may have committed) and is never in
  * the ledger.  It stops after --count writes, after --duration seconds, or
@@ -122,15 +124,17 @@ on_signal(int signo)
 }
 
 static int
-ledger_append(struct writer *w, const char *key, int shard)
+ledger_append(struct writer *w, const char *key)
 {
+	const struct topology *topo = &w->client.topo;
 	struct timespec ts;
 
 	if (w->ledger == NULL)
 		return 0;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	if (fprintf(w->ledger, "%s\t%lld.%06ld\t%s\n", key, (long long)ts.tv_sec,
-	    ts.tv_nsec / 1000, w->client.topo.shards[shard].id) < 0 || fflush(w->ledger) != 0)
+	if (fprintf(w->ledger, "%s\t%lld.%06ld\t%s\t%s\n", key, (long long)ts.tv_sec,
+	    ts.tv_nsec / 1000, topo->shards[w->client.last_shard].id,
+	    topo->servers[w->client.last_server].id) < 0 || fflush(w->ledger) != 0)
 		return -1;
 	if (now_seconds() - w->last_sync >= 1.0) {
 		w->last_sync = now_seconds();
@@ -191,7 +195,7 @@ write_one(struct writer *w, uint64_t n)
 			w->max_gap = now - w->last_ack;
 		w->last_ack = now;
 		w->acknowledged++;
-		if (ledger_append(w, key, w->client.last_shard) != 0)
+		if (ledger_append(w, key) != 0)
 			error_exit(EXIT_STATUS_FAILURE, "%s: %s", w->ledger_path, strerror(errno));
 		return 0;
 	}

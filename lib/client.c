@@ -161,6 +161,7 @@ client_open(struct client *client, const char *location, const struct client_opt
 	memset(client, 0, sizeof(*client));
 	client->opts = *opts;
 	client->last_shard = -1;
+	client->last_server = -1;
 	client->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ UINT64_C(0x9e3779b97f4a7c15);
 	if (file_identity(location, &st) == 0) {
 		client->dev = st.st_dev;
@@ -211,14 +212,15 @@ client_refresh(struct client *client)
 	if (st.st_dev == client->dev && st.st_ino == client->ino &&
 	    st.st_mtim.tv_sec == client->mtime.tv_sec && st.st_mtim.tv_nsec == client->mtime.tv_nsec)
 		return 0;
+	/* A bad replacement is reported once: the next good one has a new inode. */
+	client->dev = st.st_dev;
+	client->ino = st.st_ino;
+	client->mtime = st.st_mtim;
 	if (topology_load(client->location, &topo) != 0) {
 		error_warning("%s: keeping topology version %lld", client->location,
 		    (long long)client->topo.version);
 		return 0;
 	}
-	client->dev = st.st_dev;
-	client->ino = st.st_ino;
-	client->mtime = st.st_mtim;
 	if (topo.version == client->topo.version || topo.mode == MODE_MULTI_MASTER) {
 		topology_free(&topo);
 		return 0;
@@ -264,9 +266,11 @@ shard_connection(struct client *client, int shard)
 	char why[256];
 	int primary;
 
+	/* A connection is dropped whenever the topology changes: still this primary. */
+	client->last_server = primary = topology_shard_primary(&client->topo, shard);
 	if (client->conns[shard] != NULL)
 		return client->conns[shard];
-	if ((primary = topology_shard_primary(&client->topo, shard)) < 0) {
+	if (primary < 0) {
 		snprintf(client->error, sizeof(client->error), "shard \"%s\" has no primary",
 		    client->topo.shards[shard].id);
 		return NULL;
@@ -413,6 +417,7 @@ run(struct client *client, const char *key, const char *shard_id, const char *sq
 		shard = key != NULL ? client_route(client, key) :
 		    topology_find_shard(&client->topo, shard_id);
 		client->last_shard = shard;
+		client->last_server = -1;
 		if (shard < 0) {
 			snprintf(client->error, sizeof(client->error), "%s", key != NULL ?
 			    "no shard is routable" : "the shard left the topology");

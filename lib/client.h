@@ -54,7 +54,8 @@ struct client_options {
 
 struct client_stats {
 	uint64_t retries;           /* attempts after the first, over all calls */
-	uint64_t reconnects;        /* connection attempts after each shard's first */
+	uint64_t reconnects;        /* connection attempts after each shard's first
+	                               (counted afresh for each topology version) */
 	uint64_t topology_reloads;  /* new versions taken from the location */
 };
 
@@ -73,6 +74,7 @@ struct client {
 	ino_t ino;                  /* an atomic replacement cheaply */
 	struct timespec mtime;
 	int last_shard;             /* shard of the last call, -1 when none */
+	int last_server;            /* the server it tried last there, -1 when none */
 	char error[512];            /* why the last call was not CLIENT_DONE */
 };
 
@@ -101,7 +103,9 @@ int client_route(const struct client *client, const char *key);
  * sql) on the current primary of key's shard, retrying as described above.
  * When result is not NULL and the verdict is CLIENT_DONE, *result receives
  * the PGresult (the caller PQclear()s it).  client->error says why for the
- * other verdicts; client->last_shard names the shard tried last.
+ * other verdicts; client->last_shard and client->last_server name the
+ * shard and server tried last (indexes into client->topo, which a reload
+ * replaces: read them before the next call).
  */
 enum client_verdict client_exec(struct client *client, const char *key, const char *sql,
     int nparams, const char *const *values, PGresult **result);

@@ -88,9 +88,9 @@ start_writer() {
 	[ "$(rows_on pg1)" -gt 0 ]
 	[ "$(rows_on pg2)" -gt 0 ]
 	[ $(( $(rows_on pg1) + $(rows_on pg2) )) -eq 300 ]
-	# Each row is on the server its ledger line names as its shard's primary.
-	[ "$(server_psql pg2 -c "SELECT count(*) FROM public.ledger_test")" -eq \
-		"$(awk -F '\t' -v s="$moved_shard" '$3 == s' ledger.txt | wc -l)" ]
+	# Each server holds exactly the rows its ledger lines name it for.
+	[ "$(rows_on pg2)" -eq "$(awk -F '\t' -v s="$moved_shard" '$3 == s && $4 == "pg2"' ledger.txt | wc -l)" ]
+	[ "$(rows_on pg1)" -eq "$(awk -F '\t' '$4 == "pg1"' ledger.txt | wc -l)" ]
 	run --separate-stderr shardkit-verify -t topology.json --table public.ledger_test \
 		--key-column id ledger.txt
 	assert_status 0
@@ -145,6 +145,10 @@ start_writer() {
 	[ "$(jq .gave_up summary.json)" = null ]
 	[ "$(jq .topology_reloads summary.json)" -ge 1 ]
 	[ "$(jq .acknowledged summary.json)" -eq "$(wc -l < ledger.txt)" ]
+	# The ledger names pg3 for the writes after the move, all of them there.
+	on_pg3=$(awk -F '\t' '$4 == "pg3"' ledger.txt | wc -l)
+	[ "$on_pg3" -ge 20 ]
+	[ $((copied + on_pg3)) -le "$(rows_on pg3)" ]
 	# The old primary refused writes once fenced: nothing acknowledged after the copy is there.
 	[ "$(rows_on pg2)" -le "$copied" ]
 
