@@ -365,7 +365,8 @@ log_divergence(const char *dir, const struct log_mark *mark)
 {
 	static const char *const signs[] = { "is not a child of this server's history",
 		"is ahead of the WAL flush position", "does not contain minimum recovery point",
-		"database system identifier differs", NULL };
+		"database system identifier differs", "is not in this server's history",
+		"forked off current database system timeline", NULL };
 	struct log_mark cur;
 	char *text, *line, *save = NULL, *found = NULL;
 	size_t len, i;
