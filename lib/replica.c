@@ -467,8 +467,6 @@ converge(struct context *c, const char **action)
 	struct log_mark mark;
 	int status;
 
-	if (replica_recover(dir, c->cfg, c->ra, c->req->timeout) != 0)
-		return EXIT_STATUS_FAILURE;
 	/* A server that will not start is cloned over: its data is to be replaced anyway. */
 	if (replica_server_start(dir, c->cfg, c->ra, c->req->timeout) == 0 &&
 	    (c->replica_conn = open_replica(c)) != NULL) {
