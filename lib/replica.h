@@ -95,6 +95,15 @@ char *replica_sync_names(const struct topology *topo, int shard, int primary, in
 int replica_sync_apply(PGconn *conn, const char *label, const char *value);
 
 /*
+ * replica_sync_names for shard and primary (a server index), applied to
+ * that primary over its topology conninfo with cfg's credentials_file.
+ * Returns 0, EXIT_STATUS_DOWN when it cannot be reached, or
+ * EXIT_STATUS_FAILURE; always after reporting.
+ */
+int replica_sync_set(const struct topology *topo, int shard, int primary, int k,
+    const struct config *cfg);
+
+/*
  * Create the physical slot on the primary over conn, reserving WAL at once;
  * a slot that exists already is kept.  Returns 0 or EXIT_STATUS_FAILURE.
  */

@@ -13,6 +13,8 @@
 #include <libpq-fe.h>
 #include <xxhash.h>
 
+#include "config.h"
+#include "conn.h"
 #include "error.h"
 #include "replica.h"
 #include "topology.h"
@@ -153,4 +155,22 @@ replica_slot_ensure(PGconn *conn, const char *label, const char *slot)
 	    "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1"
 	    " AND slot_type = 'physical') THEN NULL"
 	    " ELSE pg_create_physical_replication_slot($1, true) END", 1, params);
+}
+
+int
+replica_sync_set(const struct topology *topo, int shard, int primary, int k,
+    const struct config *cfg)
+{
+	const struct topology_server *p = &topo->servers[primary];
+	char *names = replica_sync_names(topo, shard, primary, k);
+	PGconn *conn = conn_open(p->conninfo, p->id, cfg->credentials_file,
+	    cfg->connect_timeout, "postgres");
+	int status = EXIT_STATUS_DOWN;
+
+	if (conn != NULL) {
+		status = replica_sync_apply(conn, p->id, names);
+		PQfinish(conn);
+	}
+	free(names);
+	return status;
 }

@@ -190,6 +190,24 @@ attach_all() {
 	wait_for "$PORT_pg2" "SELECT count(*) FROM big" 400000
 }
 
+@test "a swap cut short after the old directory moved aside is finished by a rerun" {
+	replica-attach -t topology.json pg2 > /dev/null
+	sql "$PORT_pg1" "CREATE TABLE t (v int); INSERT INTO t VALUES (1)"
+	wait_for "$PORT_pg2" "SELECT count(*) FROM t" 1
+	# The state between the two renames: no DATADIR, a complete clone, the old one aside.
+	as_pg_user "$PG_BINDIR/pg_ctl" -D "$work/pg2" -m fast -w stop > /dev/null
+	mv pg2 pg2.clone.new
+	mkdir pg2.old.tmp
+	touch pg2.old.tmp/PG_VERSION
+	run --separate-stderr replica-attach -t topology.json pg2
+	assert_status 0
+	[ "$(jq -r .action <<< "$output")" = unchanged ]
+	[ ! -e pg2.clone.new ] && [ ! -e pg2.old.tmp ]
+	[ "$(receiver "$PORT_pg2")" = "streaming $PORT_pg1" ]
+	sql "$PORT_pg1" "INSERT INTO t VALUES (2)"
+	wait_for "$PORT_pg2" "SELECT count(*) FROM t" 2
+}
+
 @test "a replica that does not stream within --timeout exits 8" {
 	replica-attach -t topology.json pg2 > /dev/null
 	sql "$PORT_pg1" "ALTER ROLE shardkit_replication NOREPLICATION"
