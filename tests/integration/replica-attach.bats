@@ -159,6 +159,11 @@ attach_all() {
 	[ "$(head -n 1 pg2/postmaster.pid)" = "$pid" ]
 	[ "$(sql "$PORT_pg2" "SELECT system_identifier FROM pg_control_system()")" = "$sysid" ]
 	[ "$(receiver "$PORT_pg2")" = "streaming $PORT_pg1" ]
+	# server-init still recognises the replica as the server it provisioned.
+	run --separate-stderr server-init -D "$work/pg2" -p "$PORT_pg2" --id pg2
+	assert_status 0
+	[ "$(jq -r .id <<< "$output")" = pg2 ]
+	[ "$(head -n 1 pg2/postmaster.pid)" = "$pid" ]
 }
 
 @test "a run killed during the base backup converges when rerun" {
