@@ -457,6 +457,50 @@ lock_parent(const char *dir)
 	return fd;
 }
 
+/*
+ * Before a clone: the replica's slot must be free for pg_basebackup.  A
+ * walsender of a killed earlier run, or of the server being replaced, may
+ * hold it for a moment; one that lingers is terminated, as nothing else may
+ * use this replica's slot.
+ */
+static int
+release_slot(struct context *c)
+{
+	const char *params[] = { c->slot };
+	double start = now(), deadline = start + c->req->timeout;
+	PGresult *res;
+	char *pid;
+
+	for (;;) {
+		res = PQexecParams(c->primary_conn, "SELECT active_pid::text FROM pg_replication_slots"
+		    " WHERE slot_name = $1 AND active_pid IS NOT NULL", 1, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			error_report("could not read replication slot \"%s\" on \"%s\": %s", c->slot,
+			    c->primary_id, PQerrorMessage(c->primary_conn));
+			PQclear(res);
+			return EXIT_STATUS_FAILURE;
+		}
+		pid = PQntuples(res) == 1 ? xstrdup(PQgetvalue(res, 0, 0)) : NULL;
+		PQclear(res);
+		if (pid == NULL)
+			return 0;
+		if (now() >= deadline) {
+			error_report("replication slot \"%s\" on \"%s\" is still in use by process %s",
+			    c->slot, c->primary_id, pid);
+			free(pid);
+			return EXIT_STATUS_TIMEOUT;
+		}
+		if (now() - start > 2) {
+			params[0] = pid;
+			PQclear(PQexecParams(c->primary_conn, "SELECT pg_terminate_backend($1::int)", 1,
+			    NULL, params, NULL, NULL, 0));
+			params[0] = c->slot;
+		}
+		free(pid);
+		pause_briefly();
+	}
+}
+
 /* Bring the replica to streaming from the primary; *action says how. */
 static int
 converge(struct context *c, const char **action)
@@ -483,7 +527,10 @@ converge(struct context *c, const char **action)
 			PQfinish(c->replica_conn);
 			c->replica_conn = NULL;
 		}
-		status = replica_clone(&c->spec, &link, c->cfg, c->ra);
+		status = replica_server_stop(dir, c->cfg, c->ra, c->req->timeout) != 0 ?
+		    EXIT_STATUS_FAILURE : release_slot(c);
+		if (status == 0)
+			status = replica_clone(&c->spec, &link, c->cfg, c->ra);
 		if (status != 0)
 			return status;
 		if ((c->replica_conn = open_replica(c)) == NULL)

@@ -57,7 +57,8 @@ struct replica_result {
  * (the primary cannot be reached), EXIT_STATUS_MISMATCH (the primary is in
  * recovery), EXIT_STATUS_CONFLICT (the replica's history diverged from the
  * primary's, or its data directory belongs to another server),
- * EXIT_STATUS_TIMEOUT (not streaming within the timeout), or
+ * EXIT_STATUS_TIMEOUT (not streaming within the timeout, or the slot
+ * held by another process that long), or
  * EXIT_STATUS_FAILURE.
  */
 int replica_attach(const struct topology *topo, const struct replica_request *request,
