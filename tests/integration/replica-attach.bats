@@ -242,3 +242,14 @@ replica-attach: HINT: see the logs in \"$work/pg2/log\""
 	[[ "${stderr_lines[1]}" == "replica-attach: DETAIL: "* ]]
 	[[ "${stderr_lines[2]}" == "replica-attach: HINT: "*"pg_rewind"* ]]
 }
+
+@test "a --primary that is still in recovery is refused, exit 7" {
+	replica-attach -t topology.json pg2 > /dev/null
+	run --separate-stderr replica-attach -t topology.json --primary pg2 pg3
+	assert_status 7
+	assert_stderr 'replica-attach: server "pg2" is not a primary: it is in recovery
+replica-attach: HINT: promote it first, or name the shard'"'"'s primary with --primary'
+	[ -z "$output" ]
+	# pg3 was not touched: still the server server-init made, not in recovery.
+	[ "$(sql "$PORT_pg3" "SELECT pg_is_in_recovery()")" = f ]
+}
