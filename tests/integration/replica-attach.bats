@@ -213,13 +213,13 @@ attach_all() {
 	wait_for "$PORT_pg2" "SELECT count(*) FROM t" 2
 }
 
-@test "a replica that does not stream within --timeout exits 8" {
+@test "a replica that does not stream within --timeout exits 9" {
 	replica-attach -t topology.json pg2 > /dev/null
 	sql "$PORT_pg1" "ALTER ROLE shardkit_replication NOREPLICATION"
 	sql "$PORT_pg1" "SELECT pg_terminate_backend(pid) FROM pg_stat_replication WHERE application_name = 'pg2'" > /dev/null
 	wait_for "$PORT_pg2" "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'" 0
 	run --separate-stderr replica-attach -t topology.json --timeout 2 pg2
-	assert_status 8
+	assert_status 9
 	assert_stderr "replica-attach: server \"pg2\" was not streaming from \"pg1\" within 2 seconds
 replica-attach: HINT: see the logs in \"$work/pg2/log\""
 	[ -z "$output" ]
