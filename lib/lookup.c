@@ -204,21 +204,74 @@ sb_server(struct sbuf *sb, enum lookup_format format, const struct topology_serv
 	sb_str(sb, "}");
 }
 
+/*
+ * Each shard's servers in server order: shard s has member[first[s]] ...
+ * member[first[s + 1] - 1].  Built once, so preparing 1000 shards' records
+ * reads each shard's few servers, not every server for every field.
+ */
+struct members {
+	size_t *first;
+	size_t *member;
+};
+
+static void
+members_build(struct members *m, const struct topology *topo)
+{
+	size_t *next = xcalloc(topo->shard_count + 1, sizeof(*next));
+	size_t i;
+
+	m->first = xcalloc(topo->shard_count + 1, sizeof(*m->first));
+	m->member = xcalloc(topo->server_count ? topo->server_count : 1, sizeof(*m->member));
+	for (i = 0; i < topo->server_count; i++)
+		if (topo->servers[i].shard >= 0 &&
+		    (size_t)topo->servers[i].shard < topo->shard_count)
+			m->first[topo->servers[i].shard + 1]++;
+	for (i = 0; i < topo->shard_count; i++)
+		m->first[i + 1] += m->first[i];
+	memcpy(next, m->first, topo->shard_count * sizeof(*next));
+	for (i = 0; i < topo->server_count; i++)
+		if (topo->servers[i].shard >= 0 &&
+		    (size_t)topo->servers[i].shard < topo->shard_count)
+			m->member[next[topo->servers[i].shard]++] = i;
+	free(next);
+}
+
+static void
+members_free(struct members *m)
+{
+	free(m->first);
+	free(m->member);
+}
+
+/* The shard's primary (its first, as topology_shard_primary), or -1. */
+static int
+members_primary(const struct members *m, const struct topology *topo, int shard)
+{
+	size_t k;
+
+	for (k = m->first[shard]; k < m->first[shard + 1]; k++)
+		if (topo->servers[m->member[k]].role == ROLE_PRIMARY)
+			return (int)m->member[k];
+	return -1;
+}
+
 /* The shard's servers with role, as a JSON array or comma-separated ids. */
 static void
 sb_members(struct sbuf *sb, enum lookup_format format, const struct topology *topo,
-    int shard, enum server_role role)
+    const struct members *m, int shard, enum server_role role)
 {
-	size_t i, n = 0;
+	size_t k, n = 0;
 
 	if (format == LOOKUP_JSON)
 		sb_str(sb, "[");
-	for (i = 0; i < topo->server_count; i++) {
-		if (topo->servers[i].shard != shard || topo->servers[i].role != role)
+	for (k = m->first[shard]; k < m->first[shard + 1]; k++) {
+		const struct topology_server *s = &topo->servers[m->member[k]];
+
+		if (s->role != role)
 			continue;
 		if (n++ > 0)
 			sb_str(sb, ",");
-		sb_server(sb, format, &topo->servers[i]);
+		sb_server(sb, format, s);
 	}
 	if (format == LOOKUP_JSON)
 		sb_str(sb, "]");
@@ -226,9 +279,9 @@ sb_members(struct sbuf *sb, enum lookup_format format, const struct topology *to
 
 static void
 sb_shard_field(struct sbuf *sb, enum lookup_format format, const struct topology *topo,
-    int shard, int field)
+    const struct members *m, int shard, int field)
 {
-	int primary = topology_shard_primary(topo, shard);
+	int primary = members_primary(m, topo, shard);
 	const char *none = format == LOOKUP_JSON ? "null" : "";
 
 	switch (field) {
@@ -251,10 +304,10 @@ sb_shard_field(struct sbuf *sb, enum lookup_format format, const struct topology
 			sb_value(sb, format, topo->servers[primary].conninfo);
 		break;
 	case FIELD_REPLICAS:
-		sb_members(sb, format, topo, shard, ROLE_REPLICA);
+		sb_members(sb, format, topo, m, shard, ROLE_REPLICA);
 		break;
 	case FIELD_RESERVES:
-		sb_members(sb, format, topo, shard, ROLE_RESERVE);
+		sb_members(sb, format, topo, m, shard, ROLE_RESERVE);
 		break;
 	}
 }
@@ -262,7 +315,7 @@ sb_shard_field(struct sbuf *sb, enum lookup_format format, const struct topology
 /* What follows the hash in a shard's record, or its one selected field. */
 static void
 shard_tail(struct sbuf *sb, enum lookup_format format, const struct topology *topo,
-    int shard, int field)
+    const struct members *m, int shard, int field)
 {
 	static const int fields[] = {
 		FIELD_SHARD, FIELD_STATE, FIELD_PRIMARY, FIELD_PRIMARY_CONNINFO,
@@ -271,7 +324,7 @@ shard_tail(struct sbuf *sb, enum lookup_format format, const struct topology *to
 	size_t i;
 
 	if (field != FIELD_ALL) {
-		sb_shard_field(sb, format, topo, shard, field);
+		sb_shard_field(sb, format, topo, m, shard, field);
 		sb_str(sb, "\n");
 		return;
 	}
@@ -286,7 +339,7 @@ shard_tail(struct sbuf *sb, enum lookup_format format, const struct topology *to
 		} else {
 			sb_str(sb, "\t");
 		}
-		sb_shard_field(sb, format, topo, shard, fields[i]);
+		sb_shard_field(sb, format, topo, m, shard, fields[i]);
 	}
 	sb_str(sb, format == LOOKUP_JSON ? "}\n" : "\n");
 }
@@ -296,6 +349,7 @@ lookup_writer_init(struct lookup_writer *w, const struct router *router,
     enum lookup_format format, int field, FILE *out)
 {
 	const struct topology *topo = router->topo;
+	struct members m;
 	size_t i, n;
 
 	memset(w, 0, sizeof(*w));
@@ -307,19 +361,21 @@ lookup_writer_init(struct lookup_writer *w, const struct router *router,
 	n = router->multi_master ? topo->server_count : topo->shard_count;
 	w->tail = xcalloc(n ? n : 1, sizeof(*w->tail));
 	w->tail_len = xcalloc(n ? n : 1, sizeof(*w->tail_len));
+	members_build(&m, topo);
 	for (i = 0; i < n; i++) {
 		struct sbuf sb = { NULL, 0, 0 };
 
 		if (router->multi_master)
 			sb_server(&sb, format, &topo->servers[i]);
 		else
-			shard_tail(&sb, format, topo, (int)i, field);
+			shard_tail(&sb, format, topo, &m, (int)i, field);
 		/* Padding, so a short part can be copied as one 16-byte block. */
 		sb_add(&sb, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16);
 		sb.len -= 16;
 		w->tail[i] = sb.data;
 		w->tail_len[i] = sb.len;
 	}
+	members_free(&m);
 	/*
 	 * Room after the escaped key: the hash and punctuation (64 bytes), and
 	 * the longest shard part, or width of the longest server elements.

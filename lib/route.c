@@ -33,21 +33,28 @@ static void
 build_buckets(struct router *r)
 {
 	unsigned bits = 1;
-	size_t buckets, b, i = 0;
+	size_t buckets, b = 0, i;
 
 	while (bits < BUCKET_BITS_MAX && ((size_t)1 << bits) < r->count * 8)
 		bits++;
 	r->shift = 64 - bits;
 	buckets = (size_t)1 << bits;
-	r->bucket = xcalloc(buckets, sizeof(*r->bucket));
-	for (b = 0; b < buckets; b++) {
-		while (i < r->count && (r->tokens[i] >> r->shift) < b)
-			i++;
-		if (i < r->count && (r->tokens[i] >> r->shift) == b)
-			r->bucket[b] = ROUTE_SEARCH | (uint32_t)i;
-		else
-			r->bucket[b] = r->answer[i == r->count ? 0 : i];
+	r->bucket = xmalloc(buckets * sizeof(*r->bucket));
+	/*
+	 * Walk the tokens, not the buckets: the empty buckets before token i's
+	 * are answered by it, and its bucket (if no earlier token took it)
+	 * starts its search there.  Buckets past the last token wrap to 0.
+	 */
+	for (i = 0; i < r->count; i++) {
+		size_t first = (size_t)(r->tokens[i] >> r->shift);
+
+		for (; b < first; b++)
+			r->bucket[b] = r->answer[i];
+		if (b == first)
+			r->bucket[b++] = ROUTE_SEARCH | (uint32_t)i;
 	}
+	for (; b < buckets; b++)
+		r->bucket[b] = r->answer[0];
 }
 
 size_t

@@ -715,18 +715,45 @@ validate_tokens(const struct topology *topo, struct problems *problems)
 	free(all);
 }
 
+/*
+ * servers[member[first[s]]] ... are shard s's servers, in server order:
+ * one pass over the servers instead of one per shard.
+ */
+static size_t *
+shard_members(const struct topology *topo, size_t **member_out)
+{
+	size_t *first = xcalloc(topo->shard_count + 1, sizeof(*first));
+	size_t *next = xcalloc(topo->shard_count + 1, sizeof(*next));
+	size_t *member = xcalloc(topo->server_count ? topo->server_count : 1, sizeof(*member));
+	size_t i;
+
+	for (i = 0; i < topo->server_count; i++)
+		if (topo->servers[i].shard >= 0 &&
+		    (size_t)topo->servers[i].shard < topo->shard_count)
+			first[topo->servers[i].shard + 1]++;
+	for (i = 0; i < topo->shard_count; i++)
+		first[i + 1] += first[i];
+	memcpy(next, first, topo->shard_count * sizeof(*next));
+	for (i = 0; i < topo->server_count; i++)
+		if (topo->servers[i].shard >= 0 &&
+		    (size_t)topo->servers[i].shard < topo->shard_count)
+			member[next[topo->servers[i].shard]++] = i;
+	free(next);
+	*member_out = member;
+	return first;
+}
+
 static void
-validate_shard_members(const struct topology *topo, size_t shard, struct problems *problems)
+validate_shard_members(const struct topology *topo, size_t shard, const size_t *first,
+    const size_t *member, struct problems *problems)
 {
 	const struct topology_shard *sh = &topo->shards[shard];
-	size_t i, primaries = 0, active = 0;
+	size_t k, primaries = 0, active = 0;
 	char p[64], names[256] = "";
 
-	for (i = 0; i < topo->server_count; i++) {
-		const struct topology_server *s = &topo->servers[i];
+	for (k = first[shard]; k < first[shard + 1]; k++) {
+		const struct topology_server *s = &topo->servers[member[k]];
 
-		if (s->shard != (int)shard)
-			continue;
 		if (s->role == ROLE_PRIMARY) {
 			size_t used = strlen(names);
 
@@ -783,7 +810,7 @@ validate_server_roles(const struct topology *topo, struct problems *problems)
 void
 topology_validate(const struct topology *topo, struct problems *problems)
 {
-	size_t i;
+	size_t i, *first, *member;
 
 	validate_ids(topo, problems);
 	validate_conninfos(topo, problems);
@@ -800,8 +827,11 @@ topology_validate(const struct topology *topo, struct problems *problems)
 			    topo->server_count, topo->replication_factor);
 		return;
 	}
+	first = shard_members(topo, &member);
 	for (i = 0; i < topo->shard_count; i++)
-		validate_shard_members(topo, i, problems);
+		validate_shard_members(topo, i, first, member, problems);
+	free(first);
+	free(member);
 }
 
 /* ---- writing the document ---------------------------------------------- */
