@@ -155,22 +155,41 @@ keystream_next(struct keystream *ks, const char **key, size_t *len)
 int
 keystream_next_batch(struct keystream *ks, const char **keys, size_t *lens, int max)
 {
+	const char *buf, *p, *end;
+	size_t nul_at;
 	int n, rc;
 
 	rc = keystream_next(ks, &keys[0], &lens[0]);
 	if (rc != KEYSTREAM_KEY)
 		return rc;
-	/* Further keys only from what is buffered: a refill would move them. */
+	/*
+	 * Further keys only from what is buffered: a refill would move them.
+	 * The state lives in locals here: stores to lens[] could otherwise
+	 * alias the stream's fields and force a reload of each per key.  A
+	 * line that breaks a rule ends the batch unread; the next call meets
+	 * it through keystream_next, which reports it with its line number.
+	 */
+	buf = ks->buf;
+	p = buf + ks->pos;
+	end = buf + ks->end;
+	nul_at = ks->nul_at;
 	for (n = 1; n < max; n++) {
-		char *nl = memchr(ks->buf + ks->pos, '\n', ks->end - ks->pos);
-		size_t start = ks->pos;
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len;
 
 		if (nl == NULL)
 			break;
-		ks->pos = (size_t)(nl - ks->buf) + 1;
-		if (take_line(ks, start, ks->pos - 1, &keys[n], &lens[n]) != KEYSTREAM_KEY)
+		len = (size_t)(nl - p);
+		if (len > 0 && nl[-1] == '\r')
+			len--;
+		if (len > KEYSTREAM_KEY_MAX || nul_at < (size_t)(p - buf) + len)
 			break;
+		keys[n] = p;
+		lens[n] = len;
+		p = nl + 1;
 	}
+	ks->pos = (size_t)(p - buf);
+	ks->line += (uint64_t)(n - 1);
 	return n;
 }
 

@@ -440,15 +440,54 @@ put_hash(char *o, uint64_t hash)
 	return o + 16;
 }
 
-/* The key in the format; NULL when JSON cannot hold it. */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/* Non-zero when some byte of x is zero (exact as to whether, not which). */
+static inline uint64_t
+has_zero(uint64_t x)
+{
+	return (x - ONES) & ~x & HIGHS;
+}
+
+/*
+ * Non-zero when some byte of x would need escaping: in JSON a control
+ * character, '"', '\\' or a byte of a multibyte character (checked as
+ * UTF-8 by json_escape); in TSV '\\', tab, newline or carriage return.
+ */
+static inline uint64_t
+needs_escape(uint64_t x, int json)
+{
+	if (json)
+		return ((x - ONES * 0x20) & ~x & HIGHS) | (x & HIGHS) |
+		    has_zero(x ^ (ONES * '"')) | has_zero(x ^ (ONES * '\\'));
+	return has_zero(x ^ (ONES * '\\')) | has_zero(x ^ (ONES * '\t')) |
+	    has_zero(x ^ (ONES * '\n')) | has_zero(x ^ (ONES * '\r'));
+}
+
+/*
+ * The key in the format; NULL when JSON cannot hold it.  Most keys need no
+ * escaping: they are copied eight bytes at a time while no byte of the
+ * eight needs it, and the escaping loops take over from the first that may.
+ */
 static char *
 put_key(char *o, int json, const char *key, size_t len)
 {
-	size_t n;
+	size_t n, i = 0;
 
+	while (i + 8 <= len) {
+		uint64_t x;
+
+		memcpy(&x, key + i, 8);
+		if (needs_escape(x, json))
+			break;
+		memcpy(o, &x, 8);
+		o += 8;
+		i += 8;
+	}
 	if (!json)
-		return o + tsv_escape(o, key, len);
-	n = json_escape(o, key, len);
+		return o + tsv_escape(o, key + i, len - i);
+	n = json_escape(o, key + i, len - i);
 	return n == (size_t)-1 ? NULL : o + n;
 }
 
@@ -544,6 +583,54 @@ put_record(struct lookup_writer *w, const char *key, size_t len, uint64_t hash,
 	return 0;
 }
 
+/*
+ * The batch's records when each is one prepared part (a shard field): the
+ * common case for shell use, kept to a copy per key.  Room is reserved.
+ */
+static void
+put_parts(struct lookup_writer *w, const uint32_t *answer, int n)
+{
+	char *o = w->buf + w->len;
+	int i;
+
+	for (i = 0; i < n; i++)
+		o = put_part(o, w->tail[answer[i]], w->tail_len[answer[i]]);
+	w->len = (size_t)(o - w->buf);
+}
+
+/*
+ * The batch's whole records in shard modes: put_record's FIELD_ALL case
+ * without its per-key dispatch.  Room is reserved.  Returns 0, or -1 with
+ * *done at the key JSON cannot hold.
+ */
+static int
+put_shard_records(struct lookup_writer *w, const char *const *keys, const size_t *lens,
+    const uint64_t *hash, const uint32_t *answer, int n, int *done)
+{
+	int json = w->format == LOOKUP_JSON, i;
+	char *o = w->buf + w->len;
+
+	for (i = 0; i < n; i++) {
+		char *start = o;
+
+		if (json)
+			o = PUT_LITERAL(o, "{\"key\":\"");
+		if ((o = put_key(o, json, keys[i], lens[i])) == NULL) {
+			w->len = (size_t)(start - w->buf);
+			*done = i;
+			return -1;
+		}
+		o = json ? PUT_LITERAL(o, "\",\"hash\":\"") : PUT_LITERAL(o, "\t");
+		o = put_hash(o, hash[i]);
+		if (json)
+			*o++ = '"';
+		o = put_part(o, w->tail[answer[i]], w->tail_len[answer[i]]);
+	}
+	w->len = (size_t)(o - w->buf);
+	*done = n;
+	return 0;
+}
+
 int
 lookup_key(struct lookup_writer *w, const char *key, size_t len)
 {
@@ -593,6 +680,13 @@ lookup_keys(struct lookup_writer *w, const char *const *keys, const size_t *lens
 	}
 	if (reserve_room(w, room + (size_t)n * (w->tail_max / 6 + 1)) != 0)
 		return -2;
+	if (!w->router->multi_master && w->field > FIELD_HASH) {
+		put_parts(w, answer, n);
+		*done = n;
+		return 0;
+	}
+	if (!w->router->multi_master && w->field == FIELD_ALL)
+		return put_shard_records(w, keys, lens, hash, answer, n, done);
 	for (i = 0; i < n; i++) {
 		if ((rc = put_record(w, keys[i], lens[i], hash[i], answer[i])) != 0)
 			return rc;
