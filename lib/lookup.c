@@ -584,17 +584,32 @@ put_record(struct lookup_writer *w, const char *key, size_t len, uint64_t hash,
 }
 
 /*
+ * A bucket entry to the answer: the entry itself, or the answer of the
+ * point the search finds (its tokens were prefetched a loop earlier).
+ */
+static inline uint32_t
+resolve(const struct router *r, uint32_t entry, uint64_t hash)
+{
+	if (!(entry & ROUTE_SEARCH))
+		return entry;
+	return r->answer[router_search(r, entry & ~ROUTE_SEARCH, hash)];
+}
+
+/*
  * The batch's records when each is one prepared part (a shard field): the
  * common case for shell use, kept to a copy per key.  Room is reserved.
  */
 static void
-put_parts(struct lookup_writer *w, const uint32_t *answer, int n)
+put_parts(struct lookup_writer *w, const uint64_t *hash, const uint32_t *entry, int n)
 {
 	char *o = w->buf + w->len;
 	int i;
 
-	for (i = 0; i < n; i++)
-		o = put_part(o, w->tail[answer[i]], w->tail_len[answer[i]]);
+	for (i = 0; i < n; i++) {
+		uint32_t a = resolve(w->router, entry[i], hash[i]);
+
+		o = put_part(o, w->tail[a], w->tail_len[a]);
+	}
 	w->len = (size_t)(o - w->buf);
 }
 
@@ -605,12 +620,13 @@ put_parts(struct lookup_writer *w, const uint32_t *answer, int n)
  */
 static int
 put_shard_records(struct lookup_writer *w, const char *const *keys, const size_t *lens,
-    const uint64_t *hash, const uint32_t *answer, int n, int *done)
+    const uint64_t *hash, const uint32_t *entry, int n, int *done)
 {
 	int json = w->format == LOOKUP_JSON, i;
 	char *o = w->buf + w->len;
 
 	for (i = 0; i < n; i++) {
+		uint32_t a = resolve(w->router, entry[i], hash[i]);
 		char *start = o;
 
 		if (json)
@@ -624,7 +640,7 @@ put_shard_records(struct lookup_writer *w, const char *const *keys, const size_t
 		o = put_hash(o, hash[i]);
 		if (json)
 			*o++ = '"';
-		o = put_part(o, w->tail[answer[i]], w->tail_len[answer[i]]);
+		o = put_part(o, w->tail[a], w->tail_len[a]);
 	}
 	w->len = (size_t)(o - w->buf);
 	*done = n;
@@ -644,16 +660,17 @@ lookup_key(struct lookup_writer *w, const char *key, size_t len)
 
 /*
  * Keys in batches: every hash first, with its bucket prefetched, then every
- * answer, then every record.  A lone key waits on each memory access in
- * turn; a batch has its accesses in flight together, which is what makes
- * large rings nearly as fast as small ones.
+ * bucket entry, prefetching the tokens of those that need a search, then
+ * every record, resolving its entry as it goes.  A lone key waits on each
+ * memory access in turn; a batch has its accesses in flight together,
+ * which is what makes large rings nearly as fast as small ones.
  */
 int
 lookup_keys(struct lookup_writer *w, const char *const *keys, const size_t *lens, int n,
     int *done)
 {
 	uint64_t hash[LOOKUP_BATCH];
-	uint32_t answer[LOOKUP_BATCH];
+	uint32_t entry[LOOKUP_BATCH];
 	size_t room = 0;
 	int i, rc;
 
@@ -667,28 +684,22 @@ lookup_keys(struct lookup_writer *w, const char *const *keys, const size_t *lens
 	}
 	/* Buckets holding tokens need a search: start their loads first. */
 	for (i = 0; i < n; i++) {
-		answer[i] = *router_bucket(w->router, hash[i]);
-		if (answer[i] & ROUTE_SEARCH)
-			__builtin_prefetch(&w->router->tokens[answer[i] & ~ROUTE_SEARCH]);
-		else if (!w->router->multi_master)
-			__builtin_prefetch(w->tail[answer[i]]);
-	}
-	for (i = 0; i < n; i++) {
-		if (answer[i] & ROUTE_SEARCH)
-			answer[i] = w->router->answer[router_search(w->router,
-			    answer[i] & ~ROUTE_SEARCH, hash[i])];
+		entry[i] = *router_bucket(w->router, hash[i]);
+		if (entry[i] & ROUTE_SEARCH)
+			__builtin_prefetch(&w->router->tokens[entry[i] & ~ROUTE_SEARCH]);
 	}
 	if (reserve_room(w, room + (size_t)n * (w->tail_max / 6 + 1)) != 0)
 		return -2;
 	if (!w->router->multi_master && w->field > FIELD_HASH) {
-		put_parts(w, answer, n);
+		put_parts(w, hash, entry, n);
 		*done = n;
 		return 0;
 	}
 	if (!w->router->multi_master && w->field == FIELD_ALL)
-		return put_shard_records(w, keys, lens, hash, answer, n, done);
+		return put_shard_records(w, keys, lens, hash, entry, n, done);
 	for (i = 0; i < n; i++) {
-		if ((rc = put_record(w, keys[i], lens[i], hash[i], answer[i])) != 0)
+		if ((rc = put_record(w, keys[i], lens[i], hash[i],
+		    resolve(w->router, entry[i], hash[i]))) != 0)
 			return rc;
 		(*done)++;
 	}
