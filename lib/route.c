@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "error.h"
 #include "ring.h"
@@ -25,6 +26,31 @@ server_serves(const struct topology *topo, size_t server)
 }
 
 /*
+ * The bucket table in huge pages where the system offers them: every key
+ * reads a random entry, and at 1000 shards the table is 8 MiB, 2048 small
+ * pages, more than the TLB holds, so with small pages most lookups would
+ * also walk the page tables.  Freed with free().
+ */
+static void *
+table_alloc(size_t size)
+{
+#ifdef MADV_HUGEPAGE
+	size_t huge = (size_t)2 << 20;
+
+	if (size >= huge) {
+		void *p = aligned_alloc(huge, (size + huge - 1) / huge * huge);
+
+		if (p == NULL)
+			error_exit(EXIT_STATUS_FAILURE, "out of memory");
+		/* Only advice: without huge pages the table works the same. */
+		(void)madvise(p, (size + huge - 1) / huge * huge, MADV_HUGEPAGE);
+		return p;
+	}
+#endif
+	return xmalloc(size);
+}
+
+/*
  * About eight buckets per point: a bucket then holds no token with
  * probability e^-1/8, 88%, and its entry is the answer.  The cap bounds
  * the table at 16 MiB (8 MiB for 1000 shards of 256 tokens).
@@ -39,7 +65,7 @@ build_buckets(struct router *r)
 		bits++;
 	r->shift = 64 - bits;
 	buckets = (size_t)1 << bits;
-	r->bucket = xmalloc(buckets * sizeof(*r->bucket));
+	r->bucket = table_alloc(buckets * sizeof(*r->bucket));
 	/*
 	 * Walk the tokens, not the buckets: the empty buckets before token i's
 	 * are answered by it, and its bucket (if no earlier token took it)
