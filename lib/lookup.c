@@ -432,7 +432,7 @@ put_part(char *o, const char *s, size_t n)
  * first in memory: each nibble spread into its own byte, then turned into
  * '0'-'9' or 'a'-'f' all at once, instead of a table look-up per digit.
  */
-static uint64_t
+static inline uint64_t
 hex8(uint32_t x)
 {
 	uint64_t v = x, letters;
@@ -489,7 +489,7 @@ needs_escape(uint64_t x, int json)
  * escaping: they are copied eight bytes at a time while no byte of the
  * eight needs it, and the escaping loops take over from the first that may.
  */
-static char *
+static inline char *
 put_key(char *o, int json, const char *key, size_t len)
 {
 	size_t n, i = 0;
@@ -644,12 +644,12 @@ put_parts(struct lookup_writer *w, const uint64_t *hash, const uint32_t *entry, 
  * without its per-key dispatch.  Room is reserved.  Returns 0, or -1 with
  * *done at the key JSON cannot hold.
  */
-static int
-put_shard_records(struct lookup_writer *w, const char *const *keys, const size_t *lens,
-    const uint64_t *hash, const uint32_t *entry, int n, int *done)
+static inline int
+put_shard_records_as(struct lookup_writer *w, const char *const *keys, const size_t *lens,
+    const uint64_t *hash, const uint32_t *entry, int n, int *done, int json)
 {
-	int json = w->format == LOOKUP_JSON, i;
 	char *o = w->buf + w->len;
+	int i;
 
 	for (i = 0; i < n; i++) {
 		uint32_t a = resolve(w->router, entry[i], hash[i]);
@@ -671,6 +671,16 @@ put_shard_records(struct lookup_writer *w, const char *const *keys, const size_t
 	w->len = (size_t)(o - w->buf);
 	*done = n;
 	return 0;
+}
+
+/* One copy of the loop per format, so that neither tests the format per key. */
+static int
+put_shard_records(struct lookup_writer *w, const char *const *keys, const size_t *lens,
+    const uint64_t *hash, const uint32_t *entry, int n, int *done)
+{
+	if (w->format == LOOKUP_JSON)
+		return put_shard_records_as(w, keys, lens, hash, entry, n, done, 1);
+	return put_shard_records_as(w, keys, lens, hash, entry, n, done, 0);
 }
 
 int
