@@ -89,7 +89,6 @@ main(int argc, char **argv)
 	int vnodes = 0, stats = 0, c, status;
 	struct topology topo;
 	struct config cfg;
-	json_t *doc;
 
 	error_set_program(argv[0]);
 	while ((c = getopt_long(argc, argv, "t:c:hV", options, NULL)) != -1) {
@@ -125,14 +124,18 @@ main(int argc, char **argv)
 
 	if (config_load(config_path, &cfg) != 0)
 		error_finish(EXIT_STATUS_CONFIG);
-	if ((status = json_document_load(location, &doc)) != 0)
+	if ((status = topology_load(location, &topo)) != 0)
 		error_finish(status);
-	if ((status = topology_load_json(doc, json_document_source(location), &topo)) != 0)
-		error_finish(status);
-	/* The document's own vnodes wins over the configuration's default. */
+	/*
+	 * The document's own vnodes wins over the configuration's default; a
+	 * document without one records the default it was placed with.
+	 */
+	if (!topo.vnodes_given) {
+		topo.vnodes = cfg.vnodes;
+		topo.vnodes_given = 1;
+	}
 	if (vnodes == 0)
-		vnodes = json_object_get(doc, "vnodes") != NULL ? topo.vnodes : cfg.vnodes;
-	json_decref(doc);
+		vnodes = topo.vnodes;
 
 	if (ring_place(&topo, vnodes) > 0)
 		topo.version++;

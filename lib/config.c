@@ -21,7 +21,7 @@
 static const char *const known_settings[] = {
 	"vnodes", "hash_seed", "connect_timeout", "probe_timeout",
 	"credentials_file", "replication_user", "replication_password",
-	"pg_bindir", "run_as", "listen_address", NULL,
+	"pg_bindir", "run_as", "listen_address", "failure_threshold", NULL,
 };
 
 static void
@@ -36,6 +36,7 @@ config_defaults(struct config *cfg)
 	cfg->pg_bindir = xstrdup(CONFIG_DEFAULT_PG_BINDIR);
 	cfg->run_as = xstrdup("postgres");
 	cfg->listen_address = xstrdup("127.0.0.1");
+	cfg->failure_threshold = 3;
 }
 
 static int
@@ -160,6 +161,15 @@ parse_file(const char *path, struct config *cfg)
 	if (lookup_number(&lc, path, "hash_seed", 0, 9007199254740991.0, &v) != 0)
 		goto out;
 	cfg->hash_seed = (uint64_t)v;
+	v = cfg->failure_threshold;
+	if (lookup_number(&lc, path, "failure_threshold", 1, 1000, &v) != 0)
+		goto out;
+	if (v != (double)(int)v) {
+		error_report("%s:%d: \"failure_threshold\" must be an integer", path,
+		    config_setting_source_line(config_lookup(&lc, "failure_threshold")));
+		goto out;
+	}
+	cfg->failure_threshold = (int)v;
 	if (lookup_number(&lc, path, "connect_timeout", 0.01, 3600, &cfg->connect_timeout) != 0 ||
 	    lookup_number(&lc, path, "probe_timeout", 0.01, 3600, &cfg->probe_timeout) != 0 ||
 	    lookup_string(&lc, path, "credentials_file", &cfg->credentials_file) != 0 ||

@@ -20,6 +20,7 @@ struct config {
 	char *pg_bindir;            /* pg_bindir = "/usr/lib/postgresql/15/bin" */
 	char *run_as;               /* run_as = "postgres": user servers run as under root */
 	char *listen_address;       /* listen_address = "127.0.0.1" for server-init */
+	int failure_threshold;      /* failure_threshold = 3: consecutive failed probes before failover */
 };
 
 /*

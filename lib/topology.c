@@ -529,8 +529,10 @@ topology_from_json(const json_t *doc, struct topology *topo, struct problems *pr
 	}
 	if (field_integer(doc, "", "replication_factor", 1, 1, 100, &n, problems))
 		topo->replication_factor = (int)n;
-	if (field_integer(doc, "", "vnodes", 0, 1, 65536, &n, problems))
+	if (field_integer(doc, "", "vnodes", 0, 1, 65536, &n, problems)) {
 		topo->vnodes = (int)n;
+		topo->vnodes_given = 1;
+	}
 	read_hash(doc, topo, problems);
 	read_tables(doc, topo, problems);
 	read_shards(doc, topo, problems);

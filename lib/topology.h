@@ -80,6 +80,7 @@ struct topology {
 	enum topology_mode mode;
 	int replication_factor;
 	int vnodes;             /* default tokens per shard (per server in multi-master) */
+	int vnodes_given;       /* the document set vnodes (else the default above) */
 	uint64_t hash_seed;
 	struct topology_table *tables;
 	size_t table_count;

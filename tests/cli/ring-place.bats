@@ -211,3 +211,15 @@ FIXTURES="$BATS_TEST_DIRNAME/fixtures"
 	assert_status 0
 	[ "$(jq '[.owners[].tokens] | add' <<< "$output")" = 256 ]
 }
+
+@test "a document without vnodes is placed with the configuration's and records it" {
+	printf 'vnodes = 8;\n' > eight.conf
+	jq 'del(.vnodes)' "$EXAMPLES/primary-replica.json" > novnodes.json
+	run --separate-stderr ring-place -c eight.conf -t novnodes.json
+	assert_status 0
+	[ "$(jq .vnodes <<< "$output")" -eq 8 ]
+	[ "$(jq '.shards[0].tokens | length' <<< "$output")" -eq 8 ]
+	# The document's own vnodes wins over the configuration's.
+	run --separate-stderr ring-place -c eight.conf -t "$EXAMPLES/primary-replica.json"
+	[ "$(jq '.shards[0].tokens | length' <<< "$output")" -eq 256 ]
+}

@@ -58,6 +58,7 @@ config_load__no_file__gives_built_in_defaults(void **state)
 	assert_int_equal(cfg.vnodes, CONFIG_DEFAULT_VNODES);
 	assert_string_equal(cfg.pg_bindir, CONFIG_DEFAULT_PG_BINDIR);
 	assert_string_equal(cfg.run_as, "postgres");
+	assert_int_equal(cfg.failure_threshold, 3);
 	assert_null(cfg.replication_password);
 	config_free(&cfg);
 }
@@ -72,7 +73,7 @@ config_load__every_setting__is_read(void **state)
 	    "vnodes = 64;\nhash_seed = 12345;\nconnect_timeout = 1.5;\nprobe_timeout = 3;\n"
 	    "credentials_file = \"/tmp/pass\";\nreplication_user = \"rep\";\n"
 	    "replication_password = \"s3cret\";\npg_bindir = \"/opt/pg/bin\";\n"
-	    "run_as = \"pguser\";\nlisten_address = \"::1\";\n", 0600), 0);
+	    "run_as = \"pguser\";\nlisten_address = \"::1\";\nfailure_threshold = 5;\n", 0600), 0);
 	assert_int_equal(config_load(path, &cfg), 0);
 	assert_int_equal(cfg.vnodes, 64);
 	assert_true(cfg.hash_seed == 12345);
@@ -84,6 +85,7 @@ config_load__every_setting__is_read(void **state)
 	assert_string_equal(cfg.pg_bindir, "/opt/pg/bin");
 	assert_string_equal(cfg.run_as, "pguser");
 	assert_string_equal(cfg.listen_address, "::1");
+	assert_int_equal(cfg.failure_threshold, 5);
 	config_free(&cfg);
 }
 
@@ -110,6 +112,8 @@ config_load__bad_files__are_rejected(void **state)
 		{ "vnodes = 0;\n", 0600 },                        /* range */
 		{ "pg_bindr = \"/x\";\n", 0600 },                 /* unknown setting */
 		{ "run_as = 5;\n", 0600 },                        /* type */
+		{ "failure_threshold = 0;\n", 0600 },             /* range */
+		{ "failure_threshold = 2.5;\n", 0600 },           /* not an integer */
 		{ "vnodes = 8;\n", 0666 },                        /* writable by others */
 		{ "replication_password = \"x\";\n", 0640 },      /* secret readable by group */
 	};
