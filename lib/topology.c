@@ -24,6 +24,8 @@
 #include "error.h"
 #include "hash.h"
 #include "json.h"
+#include "names.h"
+#include "tokensort.h"
 #include "topology.h"
 
 /* One table per enum: the only place their names are spelled. */
@@ -329,7 +331,9 @@ read_tokens(const json_t *obj, const char *path, uint64_t **tokens, size_t *coun
 		}
 		(*count)++;
 	}
-	qsort(*tokens, *count, sizeof(uint64_t), compare_tokens);
+	/* Written sorted by ring-place and topology_save: usually nothing to do. */
+	if (!tokens_sorted(*tokens, *count))
+		qsort(*tokens, *count, sizeof(uint64_t), compare_tokens);
 }
 
 static void
@@ -421,7 +425,7 @@ read_shards(const json_t *doc, struct topology *topo, struct problems *problems)
 
 static void
 read_server(const json_t *s, const char *p, struct topology *topo,
-    struct problems *problems)
+    const struct name_index *shard_ids, struct problems *problems)
 {
 	static const char *const fields[] = {
 		"id", "conninfo", "zone", "state", "role", "shard", "data_directory", "tokens", NULL,
@@ -449,7 +453,7 @@ read_server(const json_t *s, const char *p, struct topology *topo,
 	    ROLE_NONE, problems);
 	server->shard = -1;
 	if (shard != NULL) {
-		server->shard = topology_find_shard(topo, shard);
+		server->shard = (int)name_index_find(shard_ids, shard);
 		if (server->shard < 0) {
 			path_join(sp, sizeof(sp), p, "shard");
 			ERR(sp, "unknown shard \"%s\"", shard);
@@ -462,11 +466,18 @@ static void
 read_servers(const json_t *doc, struct topology *topo, struct problems *problems)
 {
 	const json_t *arr = field_array(doc, "", "servers", problems);
+	const char **ids;
+	struct name_index shard_ids;
 	size_t i;
 
 	if (arr == NULL)
 		return;
 	topo->servers = xcalloc(json_array_size(arr), sizeof(*topo->servers));
+	/* Shard names looked up by a sorted index: one search per server, not a scan. */
+	ids = xmalloc((topo->shard_count ? topo->shard_count : 1) * sizeof(*ids));
+	for (i = 0; i < topo->shard_count; i++)
+		ids[i] = topo->shards[i].id;
+	name_index_build(&shard_ids, ids, topo->shard_count);
 	for (i = 0; i < json_array_size(arr); i++) {
 		json_t *s = json_array_get(arr, i);
 		char p[64];
@@ -476,8 +487,10 @@ read_servers(const json_t *doc, struct topology *topo, struct problems *problems
 			ERR(p, "expected an object, found %s", json_type_name(s));
 			continue;
 		}
-		read_server(s, p, topo, problems);
+		read_server(s, p, topo, &shard_ids, problems);
 	}
+	name_index_free(&shard_ids);
+	free(ids);
 }
 
 int
@@ -543,36 +556,65 @@ topology_from_json(const json_t *doc, struct topology *topo, struct problems *pr
 
 #define WARN(path, ...) problems_add(problems, PROBLEM_WARNING, path, __VA_ARGS__)
 
+/*
+ * Duplicates are found through a name index (names.h), not by comparing
+ * every pair: at thousands of servers the pairs cost more than the parse.
+ * The problems come out in the order the pairwise loop gave them: by entry,
+ * then by the earlier entry it repeats.
+ */
 static void
 validate_ids(const struct topology *topo, struct problems *problems)
 {
-	size_t i, j;
+	size_t n = topo->server_count > topo->shard_count ? topo->server_count : topo->shard_count;
+	const char **names;
+	struct name_index x;
+	size_t i, k, first, dups;
 	char p[64];
 
+	if (topo->table_count > n)
+		n = topo->table_count;
+	names = xmalloc((n ? n : 1) * sizeof(*names));
+	for (i = 0; i < topo->shard_count; i++)
+		names[i] = topo->shards[i].id;
+	name_index_build(&x, names, topo->shard_count);
 	for (i = 0; i < topo->shard_count; i++) {
 		snprintf(p, sizeof(p), "shards[%zu].id", i);
 		if (!topology_id_valid(topo->shards[i].id))
 			ERR(p, "invalid id \"%s\": expected 1 to %d letters, digits, '_', '.' or '-'",
 			    topo->shards[i].id, TOPOLOGY_ID_MAX);
-		for (j = 0; j < i; j++)
-			if (strcmp(topo->shards[i].id, topo->shards[j].id) == 0)
-				ERR(p, "duplicate shard id \"%s\" (also shards[%zu])", topo->shards[i].id, j);
+		dups = name_index_earlier(&x, i, &first);
+		for (k = 0; k < dups; k++)
+			ERR(p, "duplicate shard id \"%s\" (also shards[%zu])", topo->shards[i].id,
+			    x.sorted[first + k].index);
 	}
+	name_index_free(&x);
+	for (i = 0; i < topo->server_count; i++)
+		names[i] = topo->servers[i].id;
+	name_index_build(&x, names, topo->server_count);
 	for (i = 0; i < topo->server_count; i++) {
 		snprintf(p, sizeof(p), "servers[%zu].id", i);
 		if (!topology_id_valid(topo->servers[i].id))
 			ERR(p, "invalid id \"%s\": expected 1 to %d letters, digits, '_', '.' or '-'",
 			    topo->servers[i].id, TOPOLOGY_ID_MAX);
-		for (j = 0; j < i; j++)
-			if (strcmp(topo->servers[i].id, topo->servers[j].id) == 0)
-				ERR(p, "duplicate server id \"%s\" (also servers[%zu])", topo->servers[i].id, j);
+		dups = name_index_earlier(&x, i, &first);
+		for (k = 0; k < dups; k++)
+			ERR(p, "duplicate server id \"%s\" (also servers[%zu])", topo->servers[i].id,
+			    x.sorted[first + k].index);
 	}
+	name_index_free(&x);
 	for (i = 0; i < topo->table_count; i++)
-		for (j = 0; j < i; j++)
-			if (strcmp(topo->tables[i].name, topo->tables[j].name) == 0) {
-				snprintf(p, sizeof(p), "tables[%zu].name", i);
-				ERR(p, "duplicate table \"%s\" (also tables[%zu])", topo->tables[i].name, j);
-			}
+		names[i] = topo->tables[i].name;
+	name_index_build(&x, names, topo->table_count);
+	for (i = 0; i < topo->table_count; i++) {
+		dups = name_index_earlier(&x, i, &first);
+		for (k = 0; k < dups; k++) {
+			snprintf(p, sizeof(p), "tables[%zu].name", i);
+			ERR(p, "duplicate table \"%s\" (also tables[%zu])", topo->tables[i].name,
+			    x.sorted[first + k].index);
+		}
+	}
+	name_index_free(&x);
+	free(names);
 }
 
 /*
@@ -582,23 +624,41 @@ validate_ids(const struct topology *topo, struct problems *problems)
 static void
 validate_conninfos(const struct topology *topo, struct problems *problems)
 {
-	char (*where)[300] = xcalloc(topo->server_count + 1, sizeof(*where));
-	size_t i, j;
+	size_t n = topo->server_count;
+	char (*where)[300] = xcalloc(n + 1, sizeof(*where));
+	const char **names = xmalloc((n + 1) * sizeof(*names));
+	unsigned char *bad = xcalloc(n + 1, 1);
+	struct name_index x;
+	size_t i, k, first, dups;
 
-	for (i = 0; i < topo->server_count; i++) {
+	for (i = 0; i < n; i++) {
+		char host[256], port[32], why[256];
+
+		names[i] = where[i];
+		if (conninfo_inspect(topo->servers[i].conninfo, host, sizeof(host), port,
+		    sizeof(port), why, sizeof(why)) != 0)
+			bad[i] = 1;
+		else
+			snprintf(where[i], sizeof(where[i]), "%s:%s", host, port);
+	}
+	/* A bad conninfo's "" never equals a good one's "host:port". */
+	name_index_build(&x, names, n);
+	for (i = 0; i < n; i++) {
 		const struct topology_server *s = &topo->servers[i];
 		char host[256], port[32], why[256], p[64];
 
 		snprintf(p, sizeof(p), "servers[%zu].conninfo", i);
-		if (conninfo_inspect(s->conninfo, host, sizeof(host), port, sizeof(port),
-		    why, sizeof(why)) != 0) {
+		if (bad[i]) {
+			/* Rare: inspected again for its message rather than keeping 256 bytes a server. */
+			conninfo_inspect(s->conninfo, host, sizeof(host), port, sizeof(port),
+			    why, sizeof(why));
 			ERR(p, "%s", why);
 			continue;
 		}
-		snprintf(where[i], sizeof(where[i]), "%s:%s", host, port);
-		for (j = 0; j < i; j++) {
-			if (where[j][0] == '\0' || strcmp(where[i], where[j]) != 0)
-				continue;
+		dups = name_index_earlier(&x, i, &first);
+		for (k = 0; k < dups; k++) {
+			size_t j = x.sorted[first + k].index;
+
 			if (s->shard >= 0 && s->shard == topo->servers[j].shard)
 				ERR(p, "servers \"%s\" and \"%s\" are the same PostgreSQL server (%s): two copies of shard \"%s\" on one server",
 				    topo->servers[j].id, s->id, where[i], topo->shards[s->shard].id);
@@ -607,6 +667,9 @@ validate_conninfos(const struct topology *topo, struct problems *problems)
 				    topo->servers[j].id, s->id, where[i]);
 		}
 	}
+	name_index_free(&x);
+	free(bad);
+	free(names);
 	free(where);
 }
 
@@ -614,16 +677,6 @@ struct owned_token {
 	uint64_t token;
 	int owner;
 };
-
-static int
-compare_owned(const void *a, const void *b)
-{
-	const struct owned_token *x = a, *y = b;
-
-	if (x->token != y->token)
-		return x->token < y->token ? -1 : 1;
-	return x->owner - y->owner;
-}
 
 /* Every token on the ring must be distinct: a tie has no owner. */
 static void
@@ -636,7 +689,7 @@ validate_tokens(const struct topology *topo, struct problems *problems)
 
 	for (i = 0; i < owners; i++)
 		total += multi ? topo->servers[i].token_count : topo->shards[i].token_count;
-	all = xcalloc(total, sizeof(*all));
+	all = xmalloc((total ? total : 1) * sizeof(*all));
 	for (i = 0; i < owners; i++) {
 		const uint64_t *t = multi ? topo->servers[i].tokens : topo->shards[i].tokens;
 		size_t c = multi ? topo->servers[i].token_count : topo->shards[i].token_count;
@@ -646,7 +699,8 @@ validate_tokens(const struct topology *topo, struct problems *problems)
 			all[n++].owner = (int)i;
 		}
 	}
-	qsort(all, n, sizeof(*all), compare_owned);
+	/* Stable, and filled in owner order: ties come out by owner, as before. */
+	token_sort(all, n, sizeof(*all));
 	for (i = 1; i < n; i++) {
 		char text[TOKEN_TEXT_LEN + 1], p[64];
 
@@ -663,18 +717,45 @@ validate_tokens(const struct topology *topo, struct problems *problems)
 	free(all);
 }
 
+/*
+ * servers[member[first[s]]] ... are shard s's servers, in server order:
+ * one pass over the servers instead of one per shard.
+ */
+static size_t *
+shard_members(const struct topology *topo, size_t **member_out)
+{
+	size_t *first = xcalloc(topo->shard_count + 1, sizeof(*first));
+	size_t *next = xcalloc(topo->shard_count + 1, sizeof(*next));
+	size_t *member = xcalloc(topo->server_count ? topo->server_count : 1, sizeof(*member));
+	size_t i;
+
+	for (i = 0; i < topo->server_count; i++)
+		if (topo->servers[i].shard >= 0 &&
+		    (size_t)topo->servers[i].shard < topo->shard_count)
+			first[topo->servers[i].shard + 1]++;
+	for (i = 0; i < topo->shard_count; i++)
+		first[i + 1] += first[i];
+	memcpy(next, first, topo->shard_count * sizeof(*next));
+	for (i = 0; i < topo->server_count; i++)
+		if (topo->servers[i].shard >= 0 &&
+		    (size_t)topo->servers[i].shard < topo->shard_count)
+			member[next[topo->servers[i].shard]++] = i;
+	free(next);
+	*member_out = member;
+	return first;
+}
+
 static void
-validate_shard_members(const struct topology *topo, size_t shard, struct problems *problems)
+validate_shard_members(const struct topology *topo, size_t shard, const size_t *first,
+    const size_t *member, struct problems *problems)
 {
 	const struct topology_shard *sh = &topo->shards[shard];
-	size_t i, primaries = 0, active = 0;
+	size_t k, primaries = 0, active = 0;
 	char p[64], names[256] = "";
 
-	for (i = 0; i < topo->server_count; i++) {
-		const struct topology_server *s = &topo->servers[i];
+	for (k = first[shard]; k < first[shard + 1]; k++) {
+		const struct topology_server *s = &topo->servers[member[k]];
 
-		if (s->shard != (int)shard)
-			continue;
 		if (s->role == ROLE_PRIMARY) {
 			size_t used = strlen(names);
 
@@ -731,7 +812,7 @@ validate_server_roles(const struct topology *topo, struct problems *problems)
 void
 topology_validate(const struct topology *topo, struct problems *problems)
 {
-	size_t i;
+	size_t i, *first, *member;
 
 	validate_ids(topo, problems);
 	validate_conninfos(topo, problems);
@@ -748,8 +829,11 @@ topology_validate(const struct topology *topo, struct problems *problems)
 			    topo->server_count, topo->replication_factor);
 		return;
 	}
+	first = shard_members(topo, &member);
 	for (i = 0; i < topo->shard_count; i++)
-		validate_shard_members(topo, i, problems);
+		validate_shard_members(topo, i, first, member, problems);
+	free(first);
+	free(member);
 }
 
 /* ---- writing the document ---------------------------------------------- */
