@@ -28,6 +28,7 @@ enum exit_status {
 	EXIT_STATUS_DOWN = 6,      /* health-probe: at least one server unreachable */
 	EXIT_STATUS_MISMATCH = 7,  /* health-probe: a server's observed role differs */
 	EXIT_STATUS_PLANNED = 8,   /* orchestrate: actions (alerts included) were planned */
+	EXIT_STATUS_TIMEOUT = 9,   /* replica-attach: a replica not streaming within --timeout */
 };
 
 /* Set once by main() before anything is reported; used as the prefix. */

@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "error.h"
 #include "keystream.h"
@@ -152,25 +155,97 @@ keystream_next(struct keystream *ks, const char **key, size_t *len)
 	}
 }
 
+#ifdef __SSE2__
+/* Bit i set when p[i] is a newline, for the 64 readable bytes at p. */
+static inline uint64_t
+newline_mask(const char *p)
+{
+	const __m128i nl = _mm_set1_epi8('\n');
+	uint64_t mask = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
+
+		mask |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)) << (16 * i);
+	}
+	return mask;
+}
+#endif
+
+/*
+ * The next newline at or after p, before end, or NULL.  Short lines make
+ * a memchr call per line the larger cost, so where SSE2 is there, 64 bytes
+ * are compared at once and the newlines taken from the mask one by one;
+ * *base and *mask carry the block between calls (*mask 0: none pending).
+ */
+static inline const char *
+next_newline(const char *p, const char *end, const char **base, uint64_t *mask)
+{
+#ifdef __SSE2__
+	while (*mask == 0) {
+		const char *next = *base == NULL ? p : *base + 64;
+
+		if (end - next < 64) {
+			*base = NULL;
+			return memchr(p, '\n', (size_t)(end - p));
+		}
+		*base = next;
+		*mask = newline_mask(next);
+		/* Bits before p (the first block starts at p): none, by construction. */
+	}
+	{
+		const char *nl = *base + __builtin_ctzll(*mask);
+
+		*mask &= *mask - 1;
+		return nl;
+	}
+#else
+	(void)base;
+	(void)mask;
+	return memchr(p, '\n', (size_t)(end - p));
+#endif
+}
+
 int
 keystream_next_batch(struct keystream *ks, const char **keys, size_t *lens, int max)
 {
+	const char *buf, *p, *end, *base = NULL;
+	uint64_t mask = 0;
+	size_t nul_at;
 	int n, rc;
 
 	rc = keystream_next(ks, &keys[0], &lens[0]);
 	if (rc != KEYSTREAM_KEY)
 		return rc;
-	/* Further keys only from what is buffered: a refill would move them. */
+	/*
+	 * Further keys only from what is buffered: a refill would move them.
+	 * The state lives in locals here: stores to lens[] could otherwise
+	 * alias the stream's fields and force a reload of each per key.  A
+	 * line that breaks a rule ends the batch unread; the next call meets
+	 * it through keystream_next, which reports it with its line number.
+	 */
+	buf = ks->buf;
+	p = buf + ks->pos;
+	end = buf + ks->end;
+	nul_at = ks->nul_at;
 	for (n = 1; n < max; n++) {
-		char *nl = memchr(ks->buf + ks->pos, '\n', ks->end - ks->pos);
-		size_t start = ks->pos;
+		const char *nl = next_newline(p, end, &base, &mask);
+		size_t len;
 
 		if (nl == NULL)
 			break;
-		ks->pos = (size_t)(nl - ks->buf) + 1;
-		if (take_line(ks, start, ks->pos - 1, &keys[n], &lens[n]) != KEYSTREAM_KEY)
+		len = (size_t)(nl - p);
+		if (len > 0 && nl[-1] == '\r')
+			len--;
+		if (len > KEYSTREAM_KEY_MAX || nul_at < (size_t)(p - buf) + len)
 			break;
+		keys[n] = p;
+		lens[n] = len;
+		p = nl + 1;
 	}
+	ks->pos = (size_t)(p - buf);
+	ks->line += (uint64_t)(n - 1);
 	return n;
 }
 

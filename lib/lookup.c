@@ -204,21 +204,74 @@ sb_server(struct sbuf *sb, enum lookup_format format, const struct topology_serv
 	sb_str(sb, "}");
 }
 
+/*
+ * Each shard's servers in server order: shard s has member[first[s]] ...
+ * member[first[s + 1] - 1].  Built once, so preparing 1000 shards' records
+ * reads each shard's few servers, not every server for every field.
+ */
+struct members {
+	size_t *first;
+	size_t *member;
+};
+
+static void
+members_build(struct members *m, const struct topology *topo)
+{
+	size_t *next = xcalloc(topo->shard_count + 1, sizeof(*next));
+	size_t i;
+
+	m->first = xcalloc(topo->shard_count + 1, sizeof(*m->first));
+	m->member = xcalloc(topo->server_count ? topo->server_count : 1, sizeof(*m->member));
+	for (i = 0; i < topo->server_count; i++)
+		if (topo->servers[i].shard >= 0 &&
+		    (size_t)topo->servers[i].shard < topo->shard_count)
+			m->first[topo->servers[i].shard + 1]++;
+	for (i = 0; i < topo->shard_count; i++)
+		m->first[i + 1] += m->first[i];
+	memcpy(next, m->first, topo->shard_count * sizeof(*next));
+	for (i = 0; i < topo->server_count; i++)
+		if (topo->servers[i].shard >= 0 &&
+		    (size_t)topo->servers[i].shard < topo->shard_count)
+			m->member[next[topo->servers[i].shard]++] = i;
+	free(next);
+}
+
+static void
+members_free(struct members *m)
+{
+	free(m->first);
+	free(m->member);
+}
+
+/* The shard's primary (its first, as topology_shard_primary), or -1. */
+static int
+members_primary(const struct members *m, const struct topology *topo, int shard)
+{
+	size_t k;
+
+	for (k = m->first[shard]; k < m->first[shard + 1]; k++)
+		if (topo->servers[m->member[k]].role == ROLE_PRIMARY)
+			return (int)m->member[k];
+	return -1;
+}
+
 /* The shard's servers with role, as a JSON array or comma-separated ids. */
 static void
 sb_members(struct sbuf *sb, enum lookup_format format, const struct topology *topo,
-    int shard, enum server_role role)
+    const struct members *m, int shard, enum server_role role)
 {
-	size_t i, n = 0;
+	size_t k, n = 0;
 
 	if (format == LOOKUP_JSON)
 		sb_str(sb, "[");
-	for (i = 0; i < topo->server_count; i++) {
-		if (topo->servers[i].shard != shard || topo->servers[i].role != role)
+	for (k = m->first[shard]; k < m->first[shard + 1]; k++) {
+		const struct topology_server *s = &topo->servers[m->member[k]];
+
+		if (s->role != role)
 			continue;
 		if (n++ > 0)
 			sb_str(sb, ",");
-		sb_server(sb, format, &topo->servers[i]);
+		sb_server(sb, format, s);
 	}
 	if (format == LOOKUP_JSON)
 		sb_str(sb, "]");
@@ -226,9 +279,9 @@ sb_members(struct sbuf *sb, enum lookup_format format, const struct topology *to
 
 static void
 sb_shard_field(struct sbuf *sb, enum lookup_format format, const struct topology *topo,
-    int shard, int field)
+    const struct members *m, int shard, int field)
 {
-	int primary = topology_shard_primary(topo, shard);
+	int primary = members_primary(m, topo, shard);
 	const char *none = format == LOOKUP_JSON ? "null" : "";
 
 	switch (field) {
@@ -251,10 +304,10 @@ sb_shard_field(struct sbuf *sb, enum lookup_format format, const struct topology
 			sb_value(sb, format, topo->servers[primary].conninfo);
 		break;
 	case FIELD_REPLICAS:
-		sb_members(sb, format, topo, shard, ROLE_REPLICA);
+		sb_members(sb, format, topo, m, shard, ROLE_REPLICA);
 		break;
 	case FIELD_RESERVES:
-		sb_members(sb, format, topo, shard, ROLE_RESERVE);
+		sb_members(sb, format, topo, m, shard, ROLE_RESERVE);
 		break;
 	}
 }
@@ -262,7 +315,7 @@ sb_shard_field(struct sbuf *sb, enum lookup_format format, const struct topology
 /* What follows the hash in a shard's record, or its one selected field. */
 static void
 shard_tail(struct sbuf *sb, enum lookup_format format, const struct topology *topo,
-    int shard, int field)
+    const struct members *m, int shard, int field)
 {
 	static const int fields[] = {
 		FIELD_SHARD, FIELD_STATE, FIELD_PRIMARY, FIELD_PRIMARY_CONNINFO,
@@ -271,7 +324,7 @@ shard_tail(struct sbuf *sb, enum lookup_format format, const struct topology *to
 	size_t i;
 
 	if (field != FIELD_ALL) {
-		sb_shard_field(sb, format, topo, shard, field);
+		sb_shard_field(sb, format, topo, m, shard, field);
 		sb_str(sb, "\n");
 		return;
 	}
@@ -286,7 +339,7 @@ shard_tail(struct sbuf *sb, enum lookup_format format, const struct topology *to
 		} else {
 			sb_str(sb, "\t");
 		}
-		sb_shard_field(sb, format, topo, shard, fields[i]);
+		sb_shard_field(sb, format, topo, m, shard, fields[i]);
 	}
 	sb_str(sb, format == LOOKUP_JSON ? "}\n" : "\n");
 }
@@ -296,6 +349,7 @@ lookup_writer_init(struct lookup_writer *w, const struct router *router,
     enum lookup_format format, int field, FILE *out)
 {
 	const struct topology *topo = router->topo;
+	struct members m;
 	size_t i, n;
 
 	memset(w, 0, sizeof(*w));
@@ -307,19 +361,21 @@ lookup_writer_init(struct lookup_writer *w, const struct router *router,
 	n = router->multi_master ? topo->server_count : topo->shard_count;
 	w->tail = xcalloc(n ? n : 1, sizeof(*w->tail));
 	w->tail_len = xcalloc(n ? n : 1, sizeof(*w->tail_len));
+	members_build(&m, topo);
 	for (i = 0; i < n; i++) {
 		struct sbuf sb = { NULL, 0, 0 };
 
 		if (router->multi_master)
 			sb_server(&sb, format, &topo->servers[i]);
 		else
-			shard_tail(&sb, format, topo, (int)i, field);
+			shard_tail(&sb, format, topo, &m, (int)i, field);
 		/* Padding, so a short part can be copied as one 16-byte block. */
 		sb_add(&sb, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16);
 		sb.len -= 16;
 		w->tail[i] = sb.data;
 		w->tail_len[i] = sb.len;
 	}
+	members_free(&m);
 	/*
 	 * Room after the escaped key: the hash and punctuation (64 bytes), and
 	 * the longest shard part, or width of the longest server elements.
@@ -371,28 +427,93 @@ put_part(char *o, const char *s, size_t n)
 
 #define PUT_LITERAL(o, lit) put((o), (lit), sizeof(lit) - 1)
 
+/*
+ * Eight hexadecimal digits of x as eight bytes, most significant digit
+ * first in memory: each nibble spread into its own byte, then turned into
+ * '0'-'9' or 'a'-'f' all at once, instead of a table look-up per digit.
+ */
+static inline uint64_t
+hex8(uint32_t x)
+{
+	uint64_t v = x, letters;
+
+	v = ((v & 0xffff0000) << 16) | (v & 0xffff);
+	v = ((v & UINT64_C(0x0000ff000000ff00)) << 8) | (v & UINT64_C(0x000000ff000000ff));
+	v = ((v & UINT64_C(0x00f000f000f000f0)) << 4) | (v & UINT64_C(0x000f000f000f000f));
+	/* Byte k now holds nibble k; 1 in the bytes whose nibble is 10 or more. */
+	letters = ((v + UINT64_C(0x0606060606060606)) >> 4) & UINT64_C(0x0101010101010101);
+	v += UINT64_C(0x3030303030303030) + letters * ('a' - '0' - 10);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
 static char *
 put_hash(char *o, uint64_t hash)
 {
-	static const char digits[] = "0123456789abcdef";
-	int i;
+	uint64_t hi = hex8((uint32_t)(hash >> 32)), lo = hex8((uint32_t)hash);
 
-	for (i = 15; i >= 0; i--) {
-		o[i] = digits[hash & 0xf];
-		hash >>= 4;
-	}
+	memcpy(o, &hi, 8);
+	memcpy(o + 8, &lo, 8);
 	return o + 16;
 }
 
-/* The key in the format; NULL when JSON cannot hold it. */
-static char *
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/* Non-zero when some byte of x is zero (exact as to whether, not which). */
+static inline uint64_t
+has_zero(uint64_t x)
+{
+	return (x - ONES) & ~x & HIGHS;
+}
+
+/*
+ * Non-zero when some byte of x would need escaping: in JSON a control
+ * character, '"', '\\' or a byte of a multibyte character (checked as
+ * UTF-8 by json_escape); in TSV '\\', tab, newline or carriage return.
+ */
+static inline uint64_t
+needs_escape(uint64_t x, int json)
+{
+	if (json)
+		return ((x - ONES * 0x20) & ~x & HIGHS) | (x & HIGHS) |
+		    has_zero(x ^ (ONES * '"')) | has_zero(x ^ (ONES * '\\'));
+	return has_zero(x ^ (ONES * '\\')) | has_zero(x ^ (ONES * '\t')) |
+	    has_zero(x ^ (ONES * '\n')) | has_zero(x ^ (ONES * '\r'));
+}
+
+/*
+ * The key in the format; NULL when JSON cannot hold it.  Most keys need no
+ * escaping: they are copied eight bytes at a time while no byte of the
+ * eight needs it, and the escaping loops take over from the first that may.
+ */
+static inline char *
 put_key(char *o, int json, const char *key, size_t len)
 {
-	size_t n;
+	size_t n, i = 0;
+	uint64_t x;
 
+	while (i + 8 <= len) {
+		memcpy(&x, key + i, 8);
+		if (needs_escape(x, json))
+			break;
+		memcpy(o + i, &x, 8);
+		i += 8;
+	}
+	/* The last few bytes as one window ending where the key ends. */
+	if (i < len && len >= 8 && i + 8 > len) {
+		memcpy(&x, key + len - 8, 8);
+		if (!needs_escape(x, json)) {
+			memcpy(o + len - 8, &x, 8);
+			return o + len;
+		}
+	}
+	o += i;
 	if (!json)
-		return o + tsv_escape(o, key, len);
-	n = json_escape(o, key, len);
+		return o + tsv_escape(o, key + i, len - i);
+	n = json_escape(o, key + i, len - i);
 	return n == (size_t)-1 ? NULL : o + n;
 }
 
@@ -488,6 +609,80 @@ put_record(struct lookup_writer *w, const char *key, size_t len, uint64_t hash,
 	return 0;
 }
 
+/*
+ * A bucket entry to the answer: the entry itself, or the answer of the
+ * point the search finds (its tokens were prefetched a loop earlier).
+ */
+static inline uint32_t
+resolve(const struct router *r, uint32_t entry, uint64_t hash)
+{
+	if (!(entry & ROUTE_SEARCH))
+		return entry;
+	return r->answer[router_search(r, entry & ~ROUTE_SEARCH, hash)];
+}
+
+/*
+ * The batch's records when each is one prepared part (a shard field): the
+ * common case for shell use, kept to a copy per key.  Room is reserved.
+ */
+static void
+put_parts(struct lookup_writer *w, const uint64_t *hash, const uint32_t *entry, int n)
+{
+	char *o = w->buf + w->len;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t a = resolve(w->router, entry[i], hash[i]);
+
+		o = put_part(o, w->tail[a], w->tail_len[a]);
+	}
+	w->len = (size_t)(o - w->buf);
+}
+
+/*
+ * The batch's whole records in shard modes: put_record's FIELD_ALL case
+ * without its per-key dispatch.  Room is reserved.  Returns 0, or -1 with
+ * *done at the key JSON cannot hold.
+ */
+static inline int
+put_shard_records_as(struct lookup_writer *w, const char *const *keys, const size_t *lens,
+    const uint64_t *hash, const uint32_t *entry, int n, int *done, int json)
+{
+	char *o = w->buf + w->len;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t a = resolve(w->router, entry[i], hash[i]);
+		char *start = o;
+
+		if (json)
+			o = PUT_LITERAL(o, "{\"key\":\"");
+		if ((o = put_key(o, json, keys[i], lens[i])) == NULL) {
+			w->len = (size_t)(start - w->buf);
+			*done = i;
+			return -1;
+		}
+		o = json ? PUT_LITERAL(o, "\",\"hash\":\"") : PUT_LITERAL(o, "\t");
+		o = put_hash(o, hash[i]);
+		if (json)
+			*o++ = '"';
+		o = put_part(o, w->tail[a], w->tail_len[a]);
+	}
+	w->len = (size_t)(o - w->buf);
+	*done = n;
+	return 0;
+}
+
+/* One copy of the loop per format, so that neither tests the format per key. */
+static int
+put_shard_records(struct lookup_writer *w, const char *const *keys, const size_t *lens,
+    const uint64_t *hash, const uint32_t *entry, int n, int *done)
+{
+	if (w->format == LOOKUP_JSON)
+		return put_shard_records_as(w, keys, lens, hash, entry, n, done, 1);
+	return put_shard_records_as(w, keys, lens, hash, entry, n, done, 0);
+}
+
 int
 lookup_key(struct lookup_writer *w, const char *key, size_t len)
 {
@@ -501,16 +696,17 @@ lookup_key(struct lookup_writer *w, const char *key, size_t len)
 
 /*
  * Keys in batches: every hash first, with its bucket prefetched, then every
- * answer, then every record.  A lone key waits on each memory access in
- * turn; a batch has its accesses in flight together, which is what makes
- * large rings nearly as fast as small ones.
+ * bucket entry, prefetching the tokens of those that need a search, then
+ * every record, resolving its entry as it goes.  A lone key waits on each
+ * memory access in turn; a batch has its accesses in flight together,
+ * which is what makes large rings nearly as fast as small ones.
  */
 int
 lookup_keys(struct lookup_writer *w, const char *const *keys, const size_t *lens, int n,
     int *done)
 {
 	uint64_t hash[LOOKUP_BATCH];
-	uint32_t answer[LOOKUP_BATCH];
+	uint32_t entry[LOOKUP_BATCH];
 	size_t room = 0;
 	int i, rc;
 
@@ -524,21 +720,22 @@ lookup_keys(struct lookup_writer *w, const char *const *keys, const size_t *lens
 	}
 	/* Buckets holding tokens need a search: start their loads first. */
 	for (i = 0; i < n; i++) {
-		answer[i] = *router_bucket(w->router, hash[i]);
-		if (answer[i] & ROUTE_SEARCH)
-			__builtin_prefetch(&w->router->tokens[answer[i] & ~ROUTE_SEARCH]);
-		else if (!w->router->multi_master)
-			__builtin_prefetch(w->tail[answer[i]]);
-	}
-	for (i = 0; i < n; i++) {
-		if (answer[i] & ROUTE_SEARCH)
-			answer[i] = w->router->answer[router_search(w->router,
-			    answer[i] & ~ROUTE_SEARCH, hash[i])];
+		entry[i] = *router_bucket(w->router, hash[i]);
+		if (entry[i] & ROUTE_SEARCH)
+			__builtin_prefetch(&w->router->tokens[entry[i] & ~ROUTE_SEARCH]);
 	}
 	if (reserve_room(w, room + (size_t)n * (w->tail_max / 6 + 1)) != 0)
 		return -2;
+	if (!w->router->multi_master && w->field > FIELD_HASH) {
+		put_parts(w, hash, entry, n);
+		*done = n;
+		return 0;
+	}
+	if (!w->router->multi_master && w->field == FIELD_ALL)
+		return put_shard_records(w, keys, lens, hash, entry, n, done);
 	for (i = 0; i < n; i++) {
-		if ((rc = put_record(w, keys[i], lens[i], hash[i], answer[i])) != 0)
+		if ((rc = put_record(w, keys[i], lens[i], hash[i],
+		    resolve(w->router, entry[i], hash[i]))) != 0)
 			return rc;
 		(*done)++;
 	}

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "error.h"
 #include "ring.h"
+#include "tokensort.h"
 
 typedef unsigned __int128 span_t;
 
@@ -65,18 +66,6 @@ owner_routable(const struct topology *topo, size_t i)
 	return topo->shards[i].state != SHARD_CREATING;
 }
 
-static int
-point_compare(const void *a, const void *b)
-{
-	const struct ring_point *x = a, *y = b;
-
-	if (x->token != y->token)
-		return x->token < y->token ? -1 : 1;
-	if (x->owner != y->owner)
-		return x->owner < y->owner ? -1 : 1;
-	return 0;
-}
-
 int
 ring_build(struct ring *ring, const struct topology *topo, enum ring_filter filter)
 {
@@ -103,7 +92,8 @@ ring_build(struct ring *ring, const struct topology *topo, enum ring_filter filt
 			n++;
 		}
 	}
-	qsort(ring->points, n, sizeof(*ring->points), point_compare);
+	/* Stable, filled in owner order: ties stay in owner order. */
+	token_sort(ring->points, n, sizeof(*ring->points));
 	/*
 	 * Validation rejects duplicate tokens; should one slip through anyway,
 	 * the second copy would own the empty range (t, t], which this file's

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "error.h"
 #include "ring.h"
@@ -25,6 +26,31 @@ server_serves(const struct topology *topo, size_t server)
 }
 
 /*
+ * The bucket table in huge pages where the system offers them: every key
+ * reads a random entry, and at 1000 shards the table is 8 MiB, 2048 small
+ * pages, more than the TLB holds, so with small pages most lookups would
+ * also walk the page tables.  Freed with free().
+ */
+static void *
+table_alloc(size_t size)
+{
+#ifdef MADV_HUGEPAGE
+	size_t huge = (size_t)2 << 20;
+
+	if (size >= huge) {
+		void *p = aligned_alloc(huge, (size + huge - 1) / huge * huge);
+
+		if (p == NULL)
+			error_exit(EXIT_STATUS_FAILURE, "out of memory");
+		/* Only advice: without huge pages the table works the same. */
+		(void)madvise(p, (size + huge - 1) / huge * huge, MADV_HUGEPAGE);
+		return p;
+	}
+#endif
+	return xmalloc(size);
+}
+
+/*
  * About eight buckets per point: a bucket then holds no token with
  * probability e^-1/8, 88%, and its entry is the answer.  The cap bounds
  * the table at 16 MiB (8 MiB for 1000 shards of 256 tokens).
@@ -33,21 +59,28 @@ static void
 build_buckets(struct router *r)
 {
 	unsigned bits = 1;
-	size_t buckets, b, i = 0;
+	size_t buckets, b = 0, i;
 
 	while (bits < BUCKET_BITS_MAX && ((size_t)1 << bits) < r->count * 8)
 		bits++;
 	r->shift = 64 - bits;
 	buckets = (size_t)1 << bits;
-	r->bucket = xcalloc(buckets, sizeof(*r->bucket));
-	for (b = 0; b < buckets; b++) {
-		while (i < r->count && (r->tokens[i] >> r->shift) < b)
-			i++;
-		if (i < r->count && (r->tokens[i] >> r->shift) == b)
-			r->bucket[b] = ROUTE_SEARCH | (uint32_t)i;
-		else
-			r->bucket[b] = r->answer[i == r->count ? 0 : i];
+	r->bucket = table_alloc(buckets * sizeof(*r->bucket));
+	/*
+	 * Walk the tokens, not the buckets: the empty buckets before token i's
+	 * are answered by it, and its bucket (if no earlier token took it)
+	 * starts its search there.  Buckets past the last token wrap to 0.
+	 */
+	for (i = 0; i < r->count; i++) {
+		size_t first = (size_t)(r->tokens[i] >> r->shift);
+
+		for (; b < first; b++)
+			r->bucket[b] = r->answer[i];
+		if (b == first)
+			r->bucket[b++] = ROUTE_SEARCH | (uint32_t)i;
 	}
+	for (; b < buckets; b++)
+		r->bucket[b] = r->answer[0];
 }
 
 size_t

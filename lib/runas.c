@@ -9,9 +9,11 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -110,7 +112,7 @@ wait_child(pid_t pid, const char *what)
 int
 runas_command(const struct runas *ra, char *const argv[], int quiet)
 {
-	pid_t pid;
+	pid_t pid, parent = getpid();
 	int status;
 
 	/* Buffered output must not be written twice, by parent and child. */
@@ -122,6 +124,14 @@ runas_command(const struct runas *ra, char *const argv[], int quiet)
 	}
 	if (pid == 0) {
 		become_user(ra);
+		/*
+		 * Die with the caller: a pg_basebackup left running by a killed
+		 * replica-attach would write into a directory a rerun is replacing.
+		 * Set after become_user, which clears it; a pg_ctl-started
+		 * postmaster is its grandchild and is not affected.
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+			_exit(CHILD_SETUP_FAILED);
 		if (chdir("/") != 0)
 			_exit(CHILD_SETUP_FAILED);
 		if (quiet) {

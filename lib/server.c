@@ -675,12 +675,19 @@ stop_server(const char *dir, const struct config *cfg, const struct runas *ra,
 static int
 remove_leftovers(const char *dir)
 {
+	/* replica-attach's clone and swap temporaries too (replica_clone.c). */
+	static const char *const suffixes[] = { ".clone.tmp", ".clone.new", ".old.tmp", NULL };
 	char *tmp = concat(dir, ".initdb.tmp"), *wiping = concat(dir, ".wipe.tmp");
-	char *sock = server_socket_directory(dir);
-	int rc = 0;
+	char *sock = server_socket_directory(dir), *other;
+	int rc = 0, i;
 
 	if (remove_tree(tmp) != 0 || remove_tree(wiping) != 0 || remove_tree(sock) != 0)
 		rc = -1;
+	for (i = 0; suffixes[i] != NULL && rc == 0; i++) {
+		other = concat(dir, suffixes[i]);
+		rc = remove_tree(other);
+		free(other);
+	}
 	free(tmp);
 	free(wiping);
 	free(sock);

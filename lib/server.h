@@ -10,7 +10,8 @@
  * Around DATADIR live only names derived from it: DATADIR.initdb.tmp (a
  * data directory being built; renamed to DATADIR when complete, so DATADIR
  * never exists half made), DATADIR.wipe.tmp (a data directory being
- * removed) and DATADIR.socket (the socket directory).
+ * removed), DATADIR.socket (the socket directory), and replica-attach's
+ * DATADIR.clone.tmp, DATADIR.clone.new and DATADIR.old.tmp (replica.h).
  */
 #ifndef SHARDKIT_SERVER_H
 #define SHARDKIT_SERVER_H

@@ -1,11 +1,11 @@
-/* topology.c -- the cluster's shared configuration: model, load, validate, save
+/* topology.c -- the cluster's shared configuration: model, names, load, save
  *
- * Loading is two passes over one problem list.  topology_from_json() checks
- * the document's shape (types, required and unknown fields, enum values)
- * while building the model; topology_validate() then checks the rules that
- * span objects (one primary per shard, replication factor, duplicate tokens,
- * one PostgreSQL server named twice).  Neither stops at the first problem,
- * so topo-check can list them all, each with its JSON path.
+ * Loading is two passes over one problem list: topology_read.c checks the
+ * document's shape while building the model, topology_rules.c the rules
+ * that span objects.  This file holds what both stand on (the names of
+ * modes, states and roles, the problem list) and the model's life cycle:
+ * writing it back as JSON, loading and saving with compare-and-swap,
+ * copying, lookups and edits.
  */
 
 #include <errno.h>
@@ -24,7 +24,10 @@
 #include "error.h"
 #include "hash.h"
 #include "json.h"
+#include "names.h"
+#include "tokensort.h"
 #include "topology.h"
+#include "topology_private.h"
 
 /* One table per enum: the only place their names are spelled. */
 static const char *const mode_names[] = {
@@ -47,45 +50,49 @@ static const char *const shard_state_names[] = {
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-static int
-name_parse(const char *const *names, size_t count, const char *name)
+const struct name_table TOPOLOGY_MODES = { mode_names, COUNT(mode_names) };
+const struct name_table SERVER_STATES = { server_state_names, COUNT(server_state_names) };
+const struct name_table SERVER_ROLES = { role_names, COUNT(role_names) };
+const struct name_table SHARD_STATES = { shard_state_names, COUNT(shard_state_names) };
+
+int
+name_table_parse(const struct name_table *table, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < count; i++)
-		if (strcmp(names[i], name) == 0)
+	for (i = 0; i < table->count; i++)
+		if (strcmp(table->names[i], name) == 0)
 			return (int)i;
 	return -1;
 }
 
-/* "a", "b" or "c": the accepted names, for messages. */
-static const char *
-name_list(const char *const *names, size_t count, char *buf, size_t len)
+const char *
+name_table_list(const struct name_table *table, char *buf, size_t len)
 {
 	size_t i, used = 0;
 
 	buf[0] = '\0';
-	for (i = 0; i < count && used < len; i++)
+	for (i = 0; i < table->count && used < len; i++)
 		used += (size_t)snprintf(buf + used, len - used, "%s\"%s\"",
-		    i == 0 ? "" : (i + 1 == count ? " or " : ", "), names[i]);
+		    i == 0 ? "" : (i + 1 == table->count ? " or " : ", "), table->names[i]);
 	return buf;
 }
 
 const char *topology_mode_name(enum topology_mode m) { return mode_names[m]; }
-int topology_mode_parse(const char *n) { return name_parse(mode_names, COUNT(mode_names), n); }
+int topology_mode_parse(const char *n) { return name_table_parse(&TOPOLOGY_MODES, n); }
 const char *server_state_name(enum server_state s) { return server_state_names[s]; }
-int server_state_parse(const char *n) { return name_parse(server_state_names, COUNT(server_state_names), n); }
+int server_state_parse(const char *n) { return name_table_parse(&SERVER_STATES, n); }
 const char *server_role_name(enum server_role r) { return role_names[r]; }
-int server_role_parse(const char *n) { return name_parse(role_names, COUNT(role_names), n); }
+int server_role_parse(const char *n) { return name_table_parse(&SERVER_ROLES, n); }
 const char *shard_state_name(enum shard_state s) { return shard_state_names[s]; }
-int shard_state_parse(const char *n) { return name_parse(shard_state_names, COUNT(shard_state_names), n); }
+int shard_state_parse(const char *n) { return name_table_parse(&SHARD_STATES, n); }
 
 const char *
 topology_mode_names(void)
 {
 	static char buf[128];
 
-	return name_list(mode_names, COUNT(mode_names), buf, sizeof(buf));
+	return name_table_list(&TOPOLOGY_MODES, buf, sizeof(buf));
 }
 
 int
@@ -158,598 +165,6 @@ problems_free(struct problems *list)
 {
 	free(list->items);
 	memset(list, 0, sizeof(*list));
-}
-
-/* ---- reading the document ---------------------------------------------- */
-
-#define ERR(path, ...) problems_add(problems, PROBLEM_ERROR, path, __VA_ARGS__)
-
-static const char *
-json_type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER: return "an integer";
-	case JSON_REAL: return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	default: return "null";
-	}
-}
-
-static void
-path_join(char *out, size_t len, const char *base, const char *key)
-{
-	if (base[0] == '\0')
-		snprintf(out, len, "%s", key);
-	else
-		snprintf(out, len, "%s.%s", base, key);
-}
-
-/* Report every key of obj not in allowed (NULL-terminated). */
-static void
-check_fields(const json_t *obj, const char *path, const char *const *allowed,
-    struct problems *problems)
-{
-	const char *key;
-	json_t *value;
-
-	json_object_foreach((json_t *)obj, key, value) {
-		size_t i;
-		char p[128];
-
-		for (i = 0; allowed[i] != NULL; i++)
-			if (strcmp(key, allowed[i]) == 0)
-				break;
-		if (allowed[i] == NULL) {
-			path_join(p, sizeof(p), path, key);
-			ERR(p, "unknown field");
-		}
-	}
-}
-
-/* A string field: its value, or NULL when absent (required: a problem) or mistyped. */
-static const char *
-field_string(const json_t *obj, const char *path, const char *key, int required,
-    struct problems *problems)
-{
-	json_t *v = json_object_get(obj, key);
-	char p[128];
-
-	path_join(p, sizeof(p), path, key);
-	if (v == NULL) {
-		if (required)
-			ERR(p, "missing required field");
-		return NULL;
-	}
-	if (!json_is_string(v)) {
-		ERR(p, "expected a string, found %s", json_type_name(v));
-		return NULL;
-	}
-	if (strlen(json_string_value(v)) != json_string_length(v)) {
-		ERR(p, "string contains a NUL byte");
-		return NULL;
-	}
-	return json_string_value(v);
-}
-
-/* An integer field within [min, max]: 1 and *out set, 0 when absent or bad. */
-static int
-field_integer(const json_t *obj, const char *path, const char *key, int required,
-    json_int_t min, json_int_t max, json_int_t *out, struct problems *problems)
-{
-	json_t *v = json_object_get(obj, key);
-	char p[128];
-
-	path_join(p, sizeof(p), path, key);
-	if (v == NULL) {
-		if (required)
-			ERR(p, "missing required field");
-		return 0;
-	}
-	if (!json_is_integer(v)) {
-		ERR(p, "expected an integer, found %s", json_type_name(v));
-		return 0;
-	}
-	if (json_integer_value(v) < min || json_integer_value(v) > max) {
-		ERR(p, "expected an integer from %lld to %lld, found %lld",
-		    (long long)min, (long long)max, (long long)json_integer_value(v));
-		return 0;
-	}
-	*out = json_integer_value(v);
-	return 1;
-}
-
-static int
-enum_field(const json_t *obj, const char *path, const char *key,
-    const char *const *names, size_t count, int fallback, struct problems *problems)
-{
-	const char *s = field_string(obj, path, key, 0, problems);
-	char p[128], list[256];
-	int v;
-
-	if (s == NULL)
-		return fallback;
-	v = name_parse(names, count, s);
-	if (v < 0) {
-		path_join(p, sizeof(p), path, key);
-		ERR(p, "expected %s, found \"%s\"", name_list(names, count, list, sizeof(list)), s);
-		return fallback;
-	}
-	return v;
-}
-
-static const json_t *
-field_array(const json_t *obj, const char *path, const char *key, struct problems *problems)
-{
-	json_t *v = json_object_get(obj, key);
-	char p[128];
-
-	if (v == NULL)
-		return NULL;
-	if (!json_is_array(v)) {
-		path_join(p, sizeof(p), path, key);
-		ERR(p, "expected an array, found %s", json_type_name(v));
-		return NULL;
-	}
-	return v;
-}
-
-static int
-compare_tokens(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static void
-read_tokens(const json_t *obj, const char *path, uint64_t **tokens, size_t *count,
-    struct problems *problems)
-{
-	const json_t *arr = field_array(obj, path, "tokens", problems);
-	size_t i;
-
-	*tokens = NULL;
-	*count = 0;
-	if (arr == NULL)
-		return;
-	*tokens = xcalloc(json_array_size(arr), sizeof(uint64_t));
-	for (i = 0; i < json_array_size(arr); i++) {
-		json_t *t = json_array_get(arr, i);
-		char p[128];
-
-		if (!json_is_string(t) || token_parse(json_string_value(t), &(*tokens)[*count]) != 0) {
-			/* The path is formatted only here: a large ring has 10^5 tokens. */
-			snprintf(p, sizeof(p), "%s.tokens[%zu]", path, i);
-			ERR(p, "expected a token: a string of 16 lowercase hexadecimal digits");
-			continue;
-		}
-		(*count)++;
-	}
-	qsort(*tokens, *count, sizeof(uint64_t), compare_tokens);
-}
-
-static void
-read_hash(const json_t *doc, struct topology *topo, struct problems *problems)
-{
-	static const char *const fields[] = { "algorithm", "seed", NULL };
-	json_t *hash = json_object_get(doc, "hash");
-	const char *algorithm;
-	json_int_t seed;
-
-	if (hash == NULL)
-		return;
-	if (!json_is_object(hash)) {
-		ERR("hash", "expected an object, found %s", json_type_name(hash));
-		return;
-	}
-	check_fields(hash, "hash", fields, problems);
-	algorithm = field_string(hash, "hash", "algorithm", 0, problems);
-	if (algorithm != NULL && strcmp(algorithm, HASH_ALGORITHM) != 0)
-		ERR("hash.algorithm", "expected \"%s\", found \"%s\"", HASH_ALGORITHM, algorithm);
-	/* 2^53 - 1: the largest integer jq and JavaScript carry exactly. */
-	if (field_integer(hash, "hash", "seed", 0, 0, 9007199254740991LL, &seed, problems))
-		topo->hash_seed = (uint64_t)seed;
-}
-
-static void
-read_tables(const json_t *doc, struct topology *topo, struct problems *problems)
-{
-	static const char *const fields[] = { "name", "key", NULL };
-	const json_t *arr = field_array(doc, "", "tables", problems);
-	size_t i;
-
-	if (arr == NULL)
-		return;
-	topo->tables = xcalloc(json_array_size(arr), sizeof(*topo->tables));
-	for (i = 0; i < json_array_size(arr); i++) {
-		json_t *t = json_array_get(arr, i);
-		const char *name, *key;
-		char p[64];
-
-		snprintf(p, sizeof(p), "tables[%zu]", i);
-		if (!json_is_object(t)) {
-			ERR(p, "expected an object, found %s", json_type_name(t));
-			continue;
-		}
-		check_fields(t, p, fields, problems);
-		name = field_string(t, p, "name", 1, problems);
-		key = field_string(t, p, "key", 1, problems);
-		if (name == NULL || key == NULL)
-			continue;
-		topo->tables[topo->table_count].name = xstrdup(name);
-		topo->tables[topo->table_count].key = xstrdup(key);
-		topo->table_count++;
-	}
-}
-
-static void
-read_shards(const json_t *doc, struct topology *topo, struct problems *problems)
-{
-	static const char *const fields[] = { "id", "state", "tokens", NULL };
-	const json_t *arr = field_array(doc, "", "shards", problems);
-	size_t i;
-
-	if (arr == NULL)
-		return;
-	topo->shards = xcalloc(json_array_size(arr), sizeof(*topo->shards));
-	for (i = 0; i < json_array_size(arr); i++) {
-		json_t *s = json_array_get(arr, i);
-		struct topology_shard *shard;
-		const char *id;
-		char p[64];
-
-		snprintf(p, sizeof(p), "shards[%zu]", i);
-		if (!json_is_object(s)) {
-			ERR(p, "expected an object, found %s", json_type_name(s));
-			continue;
-		}
-		check_fields(s, p, fields, problems);
-		id = field_string(s, p, "id", 1, problems);
-		if (id == NULL)
-			continue;
-		shard = &topo->shards[topo->shard_count++];
-		shard->id = xstrdup(id);
-		shard->state = enum_field(s, p, "state", shard_state_names,
-		    COUNT(shard_state_names), SHARD_ACTIVE, problems);
-		read_tokens(s, p, &shard->tokens, &shard->token_count, problems);
-	}
-}
-
-static void
-read_server(const json_t *s, const char *p, struct topology *topo,
-    struct problems *problems)
-{
-	static const char *const fields[] = {
-		"id", "conninfo", "zone", "state", "role", "shard", "data_directory", "tokens", NULL,
-	};
-	struct topology_server *server;
-	const char *id, *conninfo, *zone, *shard, *datadir;
-	char sp[128];
-
-	check_fields(s, p, fields, problems);
-	id = field_string(s, p, "id", 1, problems);
-	conninfo = field_string(s, p, "conninfo", 1, problems);
-	zone = field_string(s, p, "zone", 0, problems);
-	shard = field_string(s, p, "shard", 0, problems);
-	datadir = field_string(s, p, "data_directory", 0, problems);
-	if (id == NULL || conninfo == NULL)
-		return;
-	server = &topo->servers[topo->server_count++];
-	server->id = xstrdup(id);
-	server->conninfo = xstrdup(conninfo);
-	server->zone = xstrdup(zone != NULL ? zone : "");
-	server->data_directory = datadir != NULL ? xstrdup(datadir) : NULL;
-	server->state = enum_field(s, p, "state", server_state_names,
-	    COUNT(server_state_names), SERVER_UP, problems);
-	server->role = enum_field(s, p, "role", role_names, COUNT(role_names),
-	    ROLE_NONE, problems);
-	server->shard = -1;
-	if (shard != NULL) {
-		server->shard = topology_find_shard(topo, shard);
-		if (server->shard < 0) {
-			path_join(sp, sizeof(sp), p, "shard");
-			ERR(sp, "unknown shard \"%s\"", shard);
-		}
-	}
-	read_tokens(s, p, &server->tokens, &server->token_count, problems);
-}
-
-static void
-read_servers(const json_t *doc, struct topology *topo, struct problems *problems)
-{
-	const json_t *arr = field_array(doc, "", "servers", problems);
-	size_t i;
-
-	if (arr == NULL)
-		return;
-	topo->servers = xcalloc(json_array_size(arr), sizeof(*topo->servers));
-	for (i = 0; i < json_array_size(arr); i++) {
-		json_t *s = json_array_get(arr, i);
-		char p[64];
-
-		snprintf(p, sizeof(p), "servers[%zu]", i);
-		if (!json_is_object(s)) {
-			ERR(p, "expected an object, found %s", json_type_name(s));
-			continue;
-		}
-		read_server(s, p, topo, problems);
-	}
-}
-
-int
-topology_from_json(const json_t *doc, struct topology *topo, struct problems *problems)
-{
-	static const char *const fields[] = {
-		"format", "version", "mode", "replication_factor", "vnodes", "hash",
-		"tables", "servers", "shards", "migrations", NULL,
-	};
-	const char *format, *mode;
-	size_t errors_before = problems_count(problems, PROBLEM_ERROR);
-	json_int_t n;
-	json_t *migrations;
-
-	memset(topo, 0, sizeof(*topo));
-	topo->vnodes = CONFIG_DEFAULT_VNODES;
-	topo->replication_factor = 1;
-	if (!json_is_object(doc)) {
-		ERR("$", "expected a JSON object");
-		return -1;
-	}
-	check_fields(doc, "", fields, problems);
-	format = field_string(doc, "", "format", 0, problems);
-	if (format != NULL && strcmp(format, TOPOLOGY_FORMAT) != 0)
-		ERR("format", "expected \"%s\", found \"%s\"", TOPOLOGY_FORMAT, format);
-	if (field_integer(doc, "", "version", 1, 0, INT64_MAX, &n, problems))
-		topo->version = n;
-	mode = field_string(doc, "", "mode", 1, problems);
-	if (mode != NULL) {
-		int m = topology_mode_parse(mode);
-
-		if (m < 0)
-			ERR("mode", "expected %s, found \"%s\"", topology_mode_names(), mode);
-		else
-			topo->mode = m;
-	}
-	if (field_integer(doc, "", "replication_factor", 1, 1, 100, &n, problems))
-		topo->replication_factor = (int)n;
-	if (field_integer(doc, "", "vnodes", 0, 1, 65536, &n, problems)) {
-		topo->vnodes = (int)n;
-		topo->vnodes_given = 1;
-	}
-	read_hash(doc, topo, problems);
-	read_tables(doc, topo, problems);
-	read_shards(doc, topo, problems);
-	read_servers(doc, topo, problems);
-	migrations = json_object_get(doc, "migrations");
-	if (migrations != NULL && !json_is_array(migrations))
-		ERR("migrations", "expected an array, found %s", json_type_name(migrations));
-	topo->migrations = migrations != NULL && json_is_array(migrations) ?
-	    json_deep_copy(migrations) : json_array();
-
-	if (problems_count(problems, PROBLEM_ERROR) == errors_before)
-		topology_validate(topo, problems);
-	if (problems_count(problems, PROBLEM_ERROR) != errors_before) {
-		topology_free(topo);
-		return -1;
-	}
-	return 0;
-}
-
-/* ---- rules across objects ---------------------------------------------- */
-
-#define WARN(path, ...) problems_add(problems, PROBLEM_WARNING, path, __VA_ARGS__)
-
-static void
-validate_ids(const struct topology *topo, struct problems *problems)
-{
-	size_t i, j;
-	char p[64];
-
-	for (i = 0; i < topo->shard_count; i++) {
-		snprintf(p, sizeof(p), "shards[%zu].id", i);
-		if (!topology_id_valid(topo->shards[i].id))
-			ERR(p, "invalid id \"%s\": expected 1 to %d letters, digits, '_', '.' or '-'",
-			    topo->shards[i].id, TOPOLOGY_ID_MAX);
-		for (j = 0; j < i; j++)
-			if (strcmp(topo->shards[i].id, topo->shards[j].id) == 0)
-				ERR(p, "duplicate shard id \"%s\" (also shards[%zu])", topo->shards[i].id, j);
-	}
-	for (i = 0; i < topo->server_count; i++) {
-		snprintf(p, sizeof(p), "servers[%zu].id", i);
-		if (!topology_id_valid(topo->servers[i].id))
-			ERR(p, "invalid id \"%s\": expected 1 to %d letters, digits, '_', '.' or '-'",
-			    topo->servers[i].id, TOPOLOGY_ID_MAX);
-		for (j = 0; j < i; j++)
-			if (strcmp(topo->servers[i].id, topo->servers[j].id) == 0)
-				ERR(p, "duplicate server id \"%s\" (also servers[%zu])", topo->servers[i].id, j);
-	}
-	for (i = 0; i < topo->table_count; i++)
-		for (j = 0; j < i; j++)
-			if (strcmp(topo->tables[i].name, topo->tables[j].name) == 0) {
-				snprintf(p, sizeof(p), "tables[%zu].name", i);
-				ERR(p, "duplicate table \"%s\" (also tables[%zu])", topo->tables[i].name, j);
-			}
-}
-
-/*
- * Two entries naming one PostgreSQL server (same host and port) would let a
- * "replica" be the primary itself: two copies of a shard on one server.
- */
-static void
-validate_conninfos(const struct topology *topo, struct problems *problems)
-{
-	char (*where)[300] = xcalloc(topo->server_count + 1, sizeof(*where));
-	size_t i, j;
-
-	for (i = 0; i < topo->server_count; i++) {
-		const struct topology_server *s = &topo->servers[i];
-		char host[256], port[32], why[256], p[64];
-
-		snprintf(p, sizeof(p), "servers[%zu].conninfo", i);
-		if (conninfo_inspect(s->conninfo, host, sizeof(host), port, sizeof(port),
-		    why, sizeof(why)) != 0) {
-			ERR(p, "%s", why);
-			continue;
-		}
-		snprintf(where[i], sizeof(where[i]), "%s:%s", host, port);
-		for (j = 0; j < i; j++) {
-			if (where[j][0] == '\0' || strcmp(where[i], where[j]) != 0)
-				continue;
-			if (s->shard >= 0 && s->shard == topo->servers[j].shard)
-				ERR(p, "servers \"%s\" and \"%s\" are the same PostgreSQL server (%s): two copies of shard \"%s\" on one server",
-				    topo->servers[j].id, s->id, where[i], topo->shards[s->shard].id);
-			else
-				ERR(p, "servers \"%s\" and \"%s\" are the same PostgreSQL server (%s)",
-				    topo->servers[j].id, s->id, where[i]);
-		}
-	}
-	free(where);
-}
-
-struct owned_token {
-	uint64_t token;
-	int owner;
-};
-
-static int
-compare_owned(const void *a, const void *b)
-{
-	const struct owned_token *x = a, *y = b;
-
-	if (x->token != y->token)
-		return x->token < y->token ? -1 : 1;
-	return x->owner - y->owner;
-}
-
-/* Every token on the ring must be distinct: a tie has no owner. */
-static void
-validate_tokens(const struct topology *topo, struct problems *problems)
-{
-	int multi = topo->mode == MODE_MULTI_MASTER;
-	size_t owners = multi ? topo->server_count : topo->shard_count;
-	size_t i, k, n = 0, total = 0;
-	struct owned_token *all;
-
-	for (i = 0; i < owners; i++)
-		total += multi ? topo->servers[i].token_count : topo->shards[i].token_count;
-	all = xcalloc(total, sizeof(*all));
-	for (i = 0; i < owners; i++) {
-		const uint64_t *t = multi ? topo->servers[i].tokens : topo->shards[i].tokens;
-		size_t c = multi ? topo->servers[i].token_count : topo->shards[i].token_count;
-
-		for (k = 0; k < c; k++) {
-			all[n].token = t[k];
-			all[n++].owner = (int)i;
-		}
-	}
-	qsort(all, n, sizeof(*all), compare_owned);
-	for (i = 1; i < n; i++) {
-		char text[TOKEN_TEXT_LEN + 1], p[64];
-
-		if (all[i].token != all[i - 1].token)
-			continue;
-		token_format(all[i].token, text);
-		snprintf(p, sizeof(p), "%s[%d].tokens", multi ? "servers" : "shards", all[i].owner);
-		if (all[i].owner == all[i - 1].owner)
-			ERR(p, "duplicate token \"%s\"", text);
-		else
-			ERR(p, "duplicate token \"%s\" (also %s[%d])", text,
-			    multi ? "servers" : "shards", all[i - 1].owner);
-	}
-	free(all);
-}
-
-static void
-validate_shard_members(const struct topology *topo, size_t shard, struct problems *problems)
-{
-	const struct topology_shard *sh = &topo->shards[shard];
-	size_t i, primaries = 0, active = 0;
-	char p[64], names[256] = "";
-
-	for (i = 0; i < topo->server_count; i++) {
-		const struct topology_server *s = &topo->servers[i];
-
-		if (s->shard != (int)shard)
-			continue;
-		if (s->role == ROLE_PRIMARY) {
-			size_t used = strlen(names);
-
-			snprintf(names + used, sizeof(names) - used, "%s\"%s\"",
-			    primaries ? ", " : "", s->id);
-			primaries++;
-		}
-		if ((s->role == ROLE_PRIMARY || s->role == ROLE_REPLICA) && s->state == SERVER_UP)
-			active++;
-	}
-	snprintf(p, sizeof(p), "shards[%zu]", shard);
-	if (primaries > 1)
-		ERR(p, "shard \"%s\" has %zu primaries (%s): expected one", sh->id, primaries, names);
-	if (primaries == 0 && sh->state == SHARD_ACTIVE && active > 0)
-		ERR(p, "shard \"%s\" has replicas but no primary", sh->id);
-	if (sh->state != SHARD_DOWN && active < (size_t)topo->replication_factor)
-		WARN(p, "shard \"%s\" has %zu of the %d active servers its replication factor requires",
-		    sh->id, active, topo->replication_factor);
-}
-
-static void
-validate_server_roles(const struct topology *topo, struct problems *problems)
-{
-	size_t i;
-
-	for (i = 0; i < topo->server_count; i++) {
-		const struct topology_server *s = &topo->servers[i];
-		char p[64], pr[64];
-
-		snprintf(p, sizeof(p), "servers[%zu]", i);
-		snprintf(pr, sizeof(pr), "servers[%zu].role", i);
-		if (topo->mode == MODE_MULTI_MASTER) {
-			if (s->shard >= 0)
-				ERR(p, "multi-master servers belong to no shard: remove \"shard\"");
-			if (s->role != ROLE_NONE)
-				ERR(pr, "multi-master servers have no role, found \"%s\"",
-				    server_role_name(s->role));
-			continue;
-		}
-		if (s->token_count > 0)
-			ERR(p, "tokens belong to shards in %s mode, not to servers",
-			    topology_mode_name(topo->mode));
-		if ((s->role == ROLE_PRIMARY || s->role == ROLE_REPLICA) && s->shard < 0)
-			ERR(pr, "a %s must belong to a shard", server_role_name(s->role));
-		if (s->role == ROLE_NONE && s->shard >= 0)
-			ERR(pr, "a server in shard \"%s\" needs a role (primary, replica or reserve)",
-			    topo->shards[s->shard].id);
-		if (topo->mode == MODE_NO_REPLICATION && s->shard >= 0 && s->role != ROLE_PRIMARY)
-			ERR(pr, "no-replication shards have a primary only, found \"%s\"",
-			    server_role_name(s->role));
-	}
-}
-
-void
-topology_validate(const struct topology *topo, struct problems *problems)
-{
-	size_t i;
-
-	validate_ids(topo, problems);
-	validate_conninfos(topo, problems);
-	validate_tokens(topo, problems);
-	validate_server_roles(topo, problems);
-	if (topo->mode == MODE_NO_REPLICATION && topo->replication_factor != 1)
-		ERR("replication_factor", "no-replication mode requires replication_factor 1, found %d",
-		    topo->replication_factor);
-	if (topo->mode == MODE_MULTI_MASTER) {
-		if (topo->shard_count > 0)
-			ERR("shards", "multi-master mode places servers on the ring: expected no shards");
-		if (topo->server_count < (size_t)topo->replication_factor)
-			WARN("servers", "%zu servers cannot hold %d distinct copies of each key",
-			    topo->server_count, topo->replication_factor);
-		return;
-	}
-	for (i = 0; i < topo->shard_count; i++)
-		validate_shard_members(topo, i, problems);
 }
 
 /* ---- writing the document ---------------------------------------------- */

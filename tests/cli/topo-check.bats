@@ -165,3 +165,23 @@ load helper
 @test "the usage line matches the manual's synopsis" {
 	usage_matches_synopsis topo-check
 }
+
+@test "a name or address used three times is listed against each earlier use, in order" {
+	jq -n '{version: 1, mode: "primary-replica", replication_factor: 1,
+		servers: [
+			{id: "a", conninfo: "host=127.0.0.1 port=1", role: "primary", shard: "s2"},
+			{id: "b", conninfo: "host=127.0.0.1 port=2", role: "primary", shard: "s1"},
+			{id: "a", conninfo: "port=1 host=127.0.0.1", role: "reserve"},
+			{id: "a", conninfo: "host=127.0.0.1 port=1", role: "reserve"}],
+		shards: [{id: "s1"}, {id: "s2"}, {id: "s1"}]}' > t.json
+	run --separate-stderr topo-check -t t.json
+	assert_status 3
+	[ "$stderr" = 'topo-check: t.json: shards[2].id: duplicate shard id "s1" (also shards[0])
+topo-check: t.json: servers[2].id: duplicate server id "a" (also servers[0])
+topo-check: t.json: servers[3].id: duplicate server id "a" (also servers[0])
+topo-check: t.json: servers[3].id: duplicate server id "a" (also servers[2])
+topo-check: t.json: servers[2].conninfo: servers "a" and "a" are the same PostgreSQL server (127.0.0.1:1)
+topo-check: t.json: servers[3].conninfo: servers "a" and "a" are the same PostgreSQL server (127.0.0.1:1)
+topo-check: t.json: servers[3].conninfo: servers "a" and "a" are the same PostgreSQL server (127.0.0.1:1)
+topo-check: t.json: shards[2]: warning: shard "s1" has 0 of the 1 active servers its replication factor requires' ]
+}

@@ -1,0 +1,57 @@
+/* replica_local.h -- what replica.c and replica_clone.c share (not public) */
+#ifndef SHARDKIT_REPLICA_LOCAL_H
+#define SHARDKIT_REPLICA_LOCAL_H
+
+#include "config.h"
+#include "runas.h"
+#include "server.h"
+
+/* How a replica reaches its primary, and with what. */
+struct replica_link {
+	char *conninfo;         /* primary_conninfo: never a password, passfile= */
+	const char *slot;       /* primary_slot_name */
+	const char *password;   /* the replication role's, for the passfile */
+	const char *user;       /* the replication role */
+};
+
+/*
+ * The primary_conninfo for a replica: primary_conninfo's host, port and TLS
+ * settings, with user, application_name (the replica's id, the name
+ * synchronous_standby_names uses) and passfile set.  NULL with why in
+ * errbuf when the primary's conninfo does not parse.  Caller frees.
+ */
+char *replica_link_conninfo(const char *primary_conninfo, const char *user,
+    const char *application_name, const char *passfile, char *errbuf, size_t errlen);
+
+/* "DATADIR/" REPLICA_PASSFILE; caller frees. */
+char *replica_passfile_path(const char *data_directory);
+
+/* Write the replica's passfile (one wildcard line) into dir, as the server's user. */
+int replica_write_passfile(const char *dir, const struct runas *ra, const char *user,
+    const char *password);
+
+/*
+ * Finish or undo an interrupted swap of DATADIR with its clone, and remove
+ * a partial clone: afterwards DATADIR is whole (or absent when it was) and
+ * no temporary is left.  Returns 0, or -1 after reporting.
+ */
+int replica_recover(const char *data_directory, const struct config *cfg,
+    const struct runas *ra, double timeout);
+
+/*
+ * Replace spec's data directory with a base backup of the primary through
+ * link, configured as spec's standby of that primary, and start it.  The
+ * old directory is removed only after the new one is complete and in place.
+ * Returns 0 or EXIT_STATUS_FAILURE after reporting.
+ */
+int replica_clone(const struct server_spec *spec, const struct replica_link *link,
+    const struct config *cfg, const struct runas *ra);
+
+/* pg_ctl status/start/stop of the server in dir, as the server's user. */
+int replica_server_running(const char *dir, const struct config *cfg, const struct runas *ra);
+int replica_server_start(const char *dir, const struct config *cfg, const struct runas *ra,
+    double timeout);
+int replica_server_stop(const char *dir, const struct config *cfg, const struct runas *ra,
+    double timeout);
+
+#endif
