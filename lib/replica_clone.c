@@ -29,8 +29,6 @@
 #include "runas.h"
 #include "server.h"
 
-#define PG_CTL_RUNNING 0
-#define PG_CTL_NOT_RUNNING 3
 
 static char *
 concat(const char *a, const char *b)
@@ -176,28 +174,6 @@ replica_write_passfile(const char *dir, const struct runas *ra, const char *user
 	return runas_call(ra, passfile_job_run, &job);
 }
 
-static int
-pg_ctl(const struct config *cfg, const struct runas *ra, const char *dir,
-    const char *action, const char *const extra[])
-{
-	char *argv[16];
-	char *path = concat(cfg->pg_bindir, "/pg_ctl");
-	size_t n = 0;
-	int status;
-
-	argv[n++] = path;
-	argv[n++] = (char *)action;
-	argv[n++] = (char *)"-D";
-	argv[n++] = (char *)dir;
-	argv[n++] = (char *)"-s";
-	while (extra != NULL && *extra != NULL && n < 15)
-		argv[n++] = (char *)*extra++;
-	argv[n] = NULL;
-	status = runas_command(ra, argv, 1);
-	free(path);
-	return status;
-}
-
 static void
 seconds_text(char *out, size_t len, double timeout)
 {
@@ -209,7 +185,7 @@ seconds_text(char *out, size_t len, double timeout)
 int
 replica_server_running(const char *dir, const struct config *cfg, const struct runas *ra)
 {
-	return pg_ctl(cfg, ra, dir, "status", NULL) == PG_CTL_RUNNING;
+	return server_pg_ctl(cfg, ra, dir, "status", NULL) == PG_CTL_RUNNING;
 }
 
 int
@@ -219,10 +195,10 @@ replica_server_start(const char *dir, const struct config *cfg, const struct run
 	char secs[16];
 	char *log = concat(dir, "/log/postmaster.log");
 	const char *start[] = { "-w", "-t", secs, "-l", log, NULL };
-	int status = pg_ctl(cfg, ra, dir, "status", NULL);
+	int status = server_pg_ctl(cfg, ra, dir, "status", NULL);
 
 	seconds_text(secs, sizeof(secs), timeout);
-	if (status == PG_CTL_NOT_RUNNING && (status = pg_ctl(cfg, ra, dir, "start", start)) != 0) {
+	if (status == PG_CTL_NOT_RUNNING && (status = server_pg_ctl(cfg, ra, dir, "start", start)) != 0) {
 		error_report("could not start the server in \"%s\"", dir);
 		error_hint("see the logs in \"%s/log\"", dir);
 	} else if (status != 0)
@@ -239,13 +215,13 @@ replica_server_stop(const char *dir, const struct config *cfg, const struct runa
 	char secs[16];
 	const char *fast[] = { "-m", "fast", "-w", "-t", secs, NULL };
 	const char *immediate[] = { "-m", "immediate", "-w", "-t", secs, NULL };
-	int status = pg_ctl(cfg, ra, dir, "status", NULL);
+	int status = server_pg_ctl(cfg, ra, dir, "status", NULL);
 
 	seconds_text(secs, sizeof(secs), timeout);
 	if (status == PG_CTL_NOT_RUNNING)
 		return 0;
-	if (status == PG_CTL_RUNNING && (pg_ctl(cfg, ra, dir, "stop", fast) == 0 ||
-	    pg_ctl(cfg, ra, dir, "stop", immediate) == 0))
+	if (status == PG_CTL_RUNNING && (server_pg_ctl(cfg, ra, dir, "stop", fast) == 0 ||
+	    server_pg_ctl(cfg, ra, dir, "stop", immediate) == 0))
 		return 0;
 	error_report("could not stop the server in \"%s\"", dir);
 	return -1;

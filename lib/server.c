@@ -33,8 +33,6 @@
 #include "server.h"
 
 /* pg_ctl status: 0 running, 3 not running (its documented statuses). */
-#define PG_CTL_RUNNING 0
-#define PG_CTL_NOT_RUNNING 3
 
 /* "ABC" + "SUFFIX", caller frees. */
 static char *
@@ -305,9 +303,8 @@ classify(const char *dir)
 	return kind;
 }
 
-/* Run pg_ctl ACTION -D dir [extra...] as the server's user; its exit status. */
-static int
-pg_ctl(const struct config *cfg, const struct runas *ra, const char *dir,
+int
+server_pg_ctl(const struct config *cfg, const struct runas *ra, const char *dir,
     const char *action, const char *const extra[])
 {
 	char *argv[16];
@@ -407,11 +404,11 @@ ensure_running(const struct server_spec *spec, const struct config *cfg,
 	char timeout[16];
 	char *log = concat(dir, "/log/postmaster.log");
 	const char *start[] = { "-w", "-t", timeout, "-l", log, NULL };
-	int status = pg_ctl(cfg, ra, dir, "status", NULL);
+	int status = server_pg_ctl(cfg, ra, dir, "status", NULL);
 
 	snprintf(timeout, sizeof(timeout), "%d", seconds(spec->timeout));
 	if (status == PG_CTL_NOT_RUNNING) {
-		status = pg_ctl(cfg, ra, dir, "start", start);
+		status = server_pg_ctl(cfg, ra, dir, "start", start);
 		if (status != 0) {
 			error_report("could not start the server in \"%s\"", dir);
 			detail_log_tail(dir, 6);
@@ -652,7 +649,7 @@ stop_server(const char *dir, const struct config *cfg, const struct runas *ra,
 	char seconds_text[16];
 	const char *fast[] = { "-m", "fast", "-w", "-t", seconds_text, NULL };
 	const char *immediate[] = { "-m", "immediate", "-w", "-t", seconds_text, NULL };
-	int status = pg_ctl(cfg, ra, dir, "status", NULL);
+	int status = server_pg_ctl(cfg, ra, dir, "status", NULL);
 
 	snprintf(seconds_text, sizeof(seconds_text), "%d", seconds(timeout));
 	if (status == PG_CTL_NOT_RUNNING)
@@ -662,10 +659,10 @@ stop_server(const char *dir, const struct config *cfg, const struct runas *ra,
 		    dir, status);
 		return -1;
 	}
-	if (pg_ctl(cfg, ra, dir, "stop", fast) == 0)
+	if (server_pg_ctl(cfg, ra, dir, "stop", fast) == 0)
 		return 0;
 	error_warning("fast shutdown of the server in \"%s\" failed; trying immediate shutdown", dir);
-	if (pg_ctl(cfg, ra, dir, "stop", immediate) == 0)
+	if (server_pg_ctl(cfg, ra, dir, "stop", immediate) == 0)
 		return 0;
 	error_report("could not stop the server in \"%s\": not removing it", dir);
 	return -1;

@@ -92,6 +92,17 @@ json_t *server_entry(const struct server_spec *spec);
  */
 int server_write_config(const char *dir, const struct server_spec *spec);
 
+/* pg_ctl status's answers: running, and no server running in dir. */
+#define PG_CTL_RUNNING 0
+#define PG_CTL_NOT_RUNNING 3
+
+/*
+ * Run pg_ctl ACTION -D dir -s [extra...] from cfg's pg_bindir as the
+ * server's user (ra); returns pg_ctl's exit status.
+ */
+int server_pg_ctl(const struct config *cfg, const struct runas *ra, const char *dir,
+    const char *action, const char *const extra[]);
+
 /*
  * Compare the settings record in dir with spec.  Returns 0 when they agree;
  * EXIT_STATUS_CONFLICT after reporting the first setting that differs;
