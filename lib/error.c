@@ -176,3 +176,14 @@ xstrdup(const char *s)
 {
 	return checked(strdup(s));
 }
+
+char *
+xconcat(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *s = xmalloc(la + lb + 1);
+
+	memcpy(s, a, la);
+	memcpy(s + la, b, lb + 1);
+	return s;
+}

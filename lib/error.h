@@ -69,5 +69,7 @@ void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *ptr, size_t size);
 void *xreallocarray(void *ptr, size_t count, size_t size);
 char *xstrdup(const char *s);
+/* a followed by b, newly allocated. */
+char *xconcat(const char *a, const char *b);
 
 #endif

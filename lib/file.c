@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -119,4 +120,12 @@ file_read_stream(FILE *stream, const char *source, size_t *len_out)
 	if (len_out != NULL)
 		*len_out = len;
 	return buf;
+}
+
+int
+file_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
 }

@@ -21,4 +21,7 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
  */
 char *file_read_stream(FILE *stream, const char *source, size_t *len_out);
 
+/* 1 when path names anything (a dangling symlink too: lstat), else 0. */
+int file_exists(const char *path);
+
 #endif

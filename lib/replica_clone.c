@@ -30,24 +30,6 @@
 #include "server.h"
 
 
-static char *
-concat(const char *a, const char *b)
-{
-	size_t n = strlen(a) + strlen(b) + 1;
-	char *s = xmalloc(n);
-
-	snprintf(s, n, "%s%s", a, b);
-	return s;
-}
-
-static int
-exists(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0;
-}
-
 /* A growing string. */
 struct buf {
 	char *data;
@@ -137,7 +119,7 @@ replica_link_conninfo(const char *primary_conninfo, const char *user,
 char *
 replica_passfile_path(const char *data_directory)
 {
-	return concat(data_directory, "/" REPLICA_PASSFILE);
+	return xconcat(data_directory, "/" REPLICA_PASSFILE);
 }
 
 struct passfile_job {
@@ -193,7 +175,7 @@ replica_server_start(const char *dir, const struct config *cfg, const struct run
     double timeout)
 {
 	char secs[16];
-	char *log = concat(dir, "/log/postmaster.log");
+	char *log = xconcat(dir, "/log/postmaster.log");
 	const char *start[] = { "-w", "-t", secs, "-l", log, NULL };
 	int status = server_pg_ctl(cfg, ra, dir, "status", NULL);
 
@@ -245,7 +227,7 @@ remove_tree(const char *path)
 {
 	int rc;
 
-	if (!exists(path))
+	if (!file_exists(path))
 		return 0;
 	rc = nftw(path, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 	if (rc == -1)
@@ -286,23 +268,23 @@ int
 replica_recover(const char *dir, const struct config *cfg, const struct runas *ra,
     double timeout)
 {
-	char *tmp = concat(dir, ".clone.tmp"), *fresh = concat(dir, ".clone.new");
-	char *old = concat(dir, ".old.tmp");
+	char *tmp = xconcat(dir, ".clone.tmp"), *fresh = xconcat(dir, ".clone.new");
+	char *old = xconcat(dir, ".old.tmp");
 	int rc = 0;
 
-	if (exists(fresh)) {
+	if (file_exists(fresh)) {
 		/* A complete clone: finish the swap. */
-		if (exists(dir) && (replica_server_stop(dir, cfg, ra, timeout) != 0 ||
+		if (file_exists(dir) && (replica_server_stop(dir, cfg, ra, timeout) != 0 ||
 		    remove_tree(old) != 0 || move(dir, old) != 0))
 			rc = -1;
 		if (rc == 0 && (move(fresh, dir) != 0 || sync_parent(dir) != 0))
 			rc = -1;
-	} else if (!exists(dir) && exists(old)) {
+	} else if (!file_exists(dir) && file_exists(old)) {
 		/* Cannot happen in the order clone uses; undo rather than lose it. */
 		if (move(old, dir) != 0 || sync_parent(dir) != 0)
 			rc = -1;
 	}
-	if (rc == 0 && (remove_tree(tmp) != 0 || (exists(dir) && remove_tree(old) != 0)))
+	if (rc == 0 && (remove_tree(tmp) != 0 || (file_exists(dir) && remove_tree(old) != 0)))
 		rc = -1;
 	free(tmp);
 	free(fresh);
@@ -314,14 +296,14 @@ replica_recover(const char *dir, const struct config *cfg, const struct runas *r
 static int
 clear_logs(const char *dir)
 {
-	char *log = concat(dir, "/log");
+	char *log = xconcat(dir, "/log");
 	DIR *d = opendir(log);
 	struct dirent *e;
 	int rc = 0;
 
 	if (d != NULL) {
 		while ((e = readdir(d)) != NULL) {
-			char *p = concat(log, "/"), *full = concat(p, e->d_name);
+			char *p = xconcat(log, "/"), *full = xconcat(p, e->d_name);
 			struct stat st;
 
 			if (lstat(full, &st) == 0 && S_ISREG(st.st_mode) && unlink(full) != 0) {
@@ -346,7 +328,7 @@ clear_logs(const char *dir)
 static int
 write_auto_conf(const char *dir, const struct replica_link *link)
 {
-	char *path = concat(dir, "/postgresql.auto.conf");
+	char *path = xconcat(dir, "/postgresql.auto.conf");
 	struct buf b = { 0 };
 	char *old = NULL, *line, *save = NULL;
 	FILE *fp = fopen(path, "r");
@@ -391,7 +373,7 @@ static int
 configure_job_run(void *arg)
 {
 	const struct configure_job *job = arg;
-	char *signal = concat(job->dir, "/standby.signal");
+	char *signal = xconcat(job->dir, "/standby.signal");
 	int rc = -1;
 
 	/* The primary's files came along: make them this server's again. */
@@ -408,7 +390,7 @@ static int
 base_backup(const char *tmp, const struct replica_link *link, const struct config *cfg,
     const struct runas *ra)
 {
-	char *path = concat(cfg->pg_bindir, "/pg_basebackup");
+	char *path = xconcat(cfg->pg_bindir, "/pg_basebackup");
 	char *argv[] = { path, (char *)"-D", (char *)tmp, (char *)"-X", (char *)"stream",
 		(char *)"-S", (char *)link->slot, (char *)"-c", (char *)"fast", (char *)"-w",
 		(char *)"-d", link->conninfo, NULL };
@@ -432,8 +414,8 @@ replica_clone(const struct server_spec *spec, const struct replica_link *link,
     const struct config *cfg, const struct runas *ra)
 {
 	const char *dir = spec->data_directory;
-	char *tmp = concat(dir, ".clone.tmp"), *fresh = concat(dir, ".clone.new");
-	char *old = concat(dir, ".old.tmp");
+	char *tmp = xconcat(dir, ".clone.tmp"), *fresh = xconcat(dir, ".clone.new");
+	char *old = xconcat(dir, ".old.tmp");
 	struct configure_job job = { tmp, spec, link };
 	int rc = -1;
 

@@ -34,25 +34,6 @@
 
 /* pg_ctl status: 0 running, 3 not running (its documented statuses). */
 
-/* "ABC" + "SUFFIX", caller frees. */
-static char *
-concat(const char *a, const char *b)
-{
-	size_t n = strlen(a) + strlen(b) + 1;
-	char *s = xmalloc(n);
-
-	snprintf(s, n, "%s%s", a, b);
-	return s;
-}
-
-static int
-exists(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0;
-}
-
 /* The directory containing path ("/" for "/x"); caller frees. */
 static char *
 parent_of(const char *path)
@@ -117,8 +98,8 @@ canonical(const char *path)
 			return NULL;
 		}
 		if (cut[1] != '\0' && strcmp(cut + 1, ".") != 0) {
-			tmp = concat("/", cut + 1);
-			joined = concat(tmp, rest);
+			tmp = xconcat("/", cut + 1);
+			joined = xconcat(tmp, rest);
 			free(tmp);
 			free(rest);
 			rest = joined;
@@ -188,7 +169,7 @@ static int
 parent_exists(const char *dir)
 {
 	char *parent = parent_of(dir);
-	int found = exists(parent);
+	int found = file_exists(parent);
 
 	free(parent);
 	return found;
@@ -231,7 +212,7 @@ remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 static int
 remove_tree(const char *path)
 {
-	if (!exists(path))
+	if (!file_exists(path))
 		return 0;
 	switch (nftw(path, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT)) {
 	case 0:
@@ -284,17 +265,17 @@ static enum dir_kind
 classify(const char *dir)
 {
 	struct stat st;
-	char *record = concat(dir, "/" SERVER_RECORD_FILE);
-	char *version = concat(dir, "/PG_VERSION");
+	char *record = xconcat(dir, "/" SERVER_RECORD_FILE);
+	char *version = xconcat(dir, "/PG_VERSION");
 	enum dir_kind kind = DIR_OTHER;
 
 	if (lstat(dir, &st) != 0)
 		kind = errno == ENOENT ? DIR_ABSENT : DIR_OTHER;
 	else if (!S_ISDIR(st.st_mode))
 		kind = DIR_OTHER;
-	else if (exists(record))
+	else if (file_exists(record))
 		kind = DIR_PROVISIONED;
-	else if (exists(version))
+	else if (file_exists(version))
 		kind = DIR_FOREIGN_DATA;
 	else if (is_empty(dir))
 		kind = DIR_EMPTY;
@@ -308,7 +289,7 @@ server_pg_ctl(const struct config *cfg, const struct runas *ra, const char *dir,
     const char *action, const char *const extra[])
 {
 	char *argv[16];
-	char *path = concat(cfg->pg_bindir, "/pg_ctl");
+	char *path = xconcat(cfg->pg_bindir, "/pg_ctl");
 	size_t n = 0;
 	int status;
 
@@ -341,7 +322,7 @@ seconds(double timeout)
 static void
 detail_log_tail(const char *dir, int lines)
 {
-	char *log_dir = concat(dir, "/log"), *newest = NULL, *text, *start, *p, *line;
+	char *log_dir = xconcat(dir, "/log"), *newest = NULL, *text, *start, *p, *line;
 	struct timespec best = { 0, 0 };
 	int seeked;
 	struct dirent *e;
@@ -355,8 +336,8 @@ detail_log_tail(const char *dir, int lines)
 		return;
 	}
 	while ((e = readdir(d)) != NULL) {
-		char *path = concat(log_dir, "/");
-		char *full = concat(path, e->d_name);
+		char *path = xconcat(log_dir, "/");
+		char *full = xconcat(path, e->d_name);
 
 		free(path);
 		if (lstat(full, &st) == 0 && S_ISREG(st.st_mode) &&
@@ -402,7 +383,7 @@ ensure_running(const struct server_spec *spec, const struct config *cfg,
 {
 	const char *dir = spec->data_directory;
 	char timeout[16];
-	char *log = concat(dir, "/log/postmaster.log");
+	char *log = xconcat(dir, "/log/postmaster.log");
 	const char *start[] = { "-w", "-t", timeout, "-l", log, NULL };
 	int status = server_pg_ctl(cfg, ra, dir, "status", NULL);
 
@@ -524,9 +505,9 @@ create_data_directory(const struct server_spec *spec, const struct config *cfg,
     const struct runas *ra)
 {
 	const char *dir = spec->data_directory;
-	char *tmp = concat(dir, ".initdb.tmp"), *wiping = concat(dir, ".wipe.tmp");
-	char *initdb = concat(cfg->pg_bindir, "/initdb");
-	char *user_opt = concat("--username=", spec->user);
+	char *tmp = xconcat(dir, ".initdb.tmp"), *wiping = xconcat(dir, ".wipe.tmp");
+	char *initdb = xconcat(cfg->pg_bindir, "/initdb");
+	char *user_opt = xconcat("--username=", spec->user);
 	char *argv[] = { initdb, (char *)"-D", tmp, user_opt, (char *)"--auth-local=trust",
 		(char *)"--auth-host=scram-sha-256", (char *)"--data-checksums",
 		(char *)"--encoding=UTF8", (char *)"--locale=C", (char *)"--no-instructions", NULL };
@@ -674,14 +655,14 @@ remove_leftovers(const char *dir)
 {
 	/* replica-attach's clone and swap temporaries too (replica_clone.c). */
 	static const char *const suffixes[] = { ".clone.tmp", ".clone.new", ".old.tmp", NULL };
-	char *tmp = concat(dir, ".initdb.tmp"), *wiping = concat(dir, ".wipe.tmp");
+	char *tmp = xconcat(dir, ".initdb.tmp"), *wiping = xconcat(dir, ".wipe.tmp");
 	char *sock = server_socket_directory(dir), *other;
 	int rc = 0, i;
 
 	if (remove_tree(tmp) != 0 || remove_tree(wiping) != 0 || remove_tree(sock) != 0)
 		rc = -1;
 	for (i = 0; suffixes[i] != NULL && rc == 0; i++) {
-		other = concat(dir, suffixes[i]);
+		other = xconcat(dir, suffixes[i]);
 		rc = remove_tree(other);
 		free(other);
 	}
@@ -705,7 +686,7 @@ server_wipe(const char *dir, const struct config *cfg, const struct runas *ra,
 	lock = lock_parent(dir);
 	if (lock < 0)
 		return EXIT_STATUS_FAILURE;
-	wiping = concat(dir, ".wipe.tmp");
+	wiping = xconcat(dir, ".wipe.tmp");
 	kind = classify(dir);
 	if (kind == DIR_OTHER || kind == DIR_FOREIGN_DATA) {
 		error_report("\"%s\" is not a data directory provisioned by server-init: not removing it",
