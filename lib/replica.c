@@ -510,8 +510,8 @@ release_slot(struct context *c)
 		if (pid == NULL)
 			return 0;
 		if (now() >= deadline) {
-			error_report("replication slot \"%s\" on \"%s\" is still in use by process %s",
-			    c->slot, c->primary_id, pid);
+			error_report("replication slot \"%s\" on \"%s\" was still in use by process %s after %g seconds",
+			    c->slot, c->primary_id, pid, c->req->timeout);
 			free(pid);
 			return EXIT_STATUS_TIMEOUT;
 		}
