@@ -101,6 +101,13 @@ json_t *orchestrate_plan_json(const struct orchestrate_plan *plan,
  */
 int orchestrate_exit_status(const struct orchestrate_plan *plan);
 
+/*
+ * The effect of one action on a topology, as man/shardkit-actions.5 gives
+ * it for each kind: what the planner's resulting topology holds once that
+ * action has succeeded.  Server and shard indices are topo's.
+ */
+void action_effect(struct topology *topo, const struct action *a);
+
 const char *action_kind_name(enum action_kind kind);
 
 /*
