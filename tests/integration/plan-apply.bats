@@ -206,3 +206,25 @@ postmaster_pid() {
 	[ "$(sql "$PORT_pg3" "SELECT pg_is_in_recovery()")" = t ]
 	[ "$(jq .version topology.json)" -eq 1 ]
 }
+
+@test "a topology another writer replaced while plan-apply worked is never overwritten: exit 5" {
+	kill -STOP "$(postmaster_pid pg3)"
+	pkill -STOP -P "$(postmaster_pid pg3)"
+	sql "$PORT_pg1" "INSERT INTO accounts VALUES (300, 'while pg3 sleeps')"
+	plan_of '[{"id": "a1", "kind": "mark_down", "server": "pg2", "shard": "s1", "after": [], "reason": "test"},
+	          {"id": "a2", "kind": "activate_reserve", "server": "pg3", "shard": "s1", "after": [], "reason": "test"}]'
+	plan-apply --timeout 4 -t topology.json plan.json > log.json 2> err.txt &
+	applier=$!
+	sleep 1
+	# Another writer (an operator's jq, here) publishes version 2 meanwhile.
+	jq '.version = 2 | .tables += [{name: "public.orders", key: "id"}]' topology.json > other.json
+	mv other.json topology.json
+	status=0
+	wait "$applier" || status=$?
+	pkill -CONT -P "$(postmaster_pid pg3)"
+	kill -CONT "$(postmaster_pid pg3)"
+	[ "$status" -eq 5 ]
+	[ "$(jq -c 'select(.event) | [.version, .result]' log.json)" = '[2,"conflict"]' ]
+	[ "$(jq -c '[.version, (.tables | length), .servers[1].state]' topology.json)" = '[2,2,"up"]' ]
+	grep -qx 'plan-apply: topology "topology.json" changed under us: expected version 1, found 2' err.txt
+}
