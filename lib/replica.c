@@ -582,6 +582,7 @@ replica_attach(const struct topology *topo, const struct replica_request *req,
 		.former = { .server = -1 } };
 	const char *action = NULL;
 	char *passfile = NULL, *lsn = NULL, *names = NULL, why[256];
+	char *former_server = NULL, *former_result = NULL;
 	int status, lock = -1;
 
 	memset(res, 0, sizeof(*res));
@@ -617,9 +618,9 @@ replica_attach(const struct topology *topo, const struct replica_request *req,
 	/* Only now: until the replica streams from its primary, the old slot is its way back. */
 	if (c.former.host[0] != '\0' && c.former.server != c.primary && c.former.server != c.server) {
 		replica_former_release(topo, &c.former, c.id, c.slot, cfg, req->timeout);
-		res->former_server = c.former.server >= 0 ? xstrdup(topo->servers[c.former.server].id) :
+		former_server = c.former.server >= 0 ? xstrdup(topo->servers[c.former.server].id) :
 		    NULL;
-		res->former_result = xstrdup(c.former.result);
+		former_result = xstrdup(c.former.result);
 	}
 	lsn = query_value(c.replica_conn, c.id, "SELECT pg_last_wal_replay_lsn()::text");
 	names = replica_sync_names(topo, topo->servers[c.server].shard, c.primary,
@@ -634,13 +635,17 @@ replica_attach(const struct topology *topo, const struct replica_request *req,
 	res->action = xstrdup(action);
 	res->lsn = lsn;
 	res->sync_names = names;
-	lsn = names = NULL;
+	res->former_server = former_server;
+	res->former_result = former_result;
+	lsn = names = former_server = former_result = NULL;
 out:
 	if (lock >= 0)
 		close(lock);
 	free(passfile);
 	free(lsn);
 	free(names);
+	free(former_server);
+	free(former_result);
 	context_free(&c);
 	return status;
 }

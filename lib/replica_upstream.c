@@ -43,54 +43,39 @@ replica_topology_match(const struct topology *topo, const char *host, const char
 	return -1;
 }
 
-/* One row of a query on the replica, both columns copied; 0, or -1 after reporting. */
-static int
-query_pair(PGconn *conn, const char *label, const char *sql, char *a, size_t alen, char *b,
-    size_t blen)
+/* Remember host and port, and the server of topo they name. */
+static void
+former_set(struct replica_former *f, const struct topology *topo, const char *host,
+    const char *port)
 {
-	PGresult *res = PQexec(conn, sql);
-	int ok = PQresultStatus(res) == PGRES_TUPLES_OK;
-
-	a[0] = b[0] = '\0';
-	if (ok && PQntuples(res) == 1) {
-		snprintf(a, alen, "%s", PQgetvalue(res, 0, 0));
-		snprintf(b, blen, "%s", PQgetvalue(res, 0, 1));
-	} else if (!ok)
-		error_report("query on \"%s\" failed: %s", label, PQerrorMessage(conn));
-	PQclear(res);
-	return ok ? 0 : -1;
+	snprintf(f->host, sizeof(f->host), "%s", host);
+	snprintf(f->port, sizeof(f->port), "%s", port);
+	f->server = replica_topology_match(topo, host, port);
 }
 
 int
 replica_former_find(PGconn *replica, const char *label, const struct topology *topo,
     struct replica_former *f)
 {
-	char conninfo[4096], slot[128], host[256], port[32], why[256];
+	PGresult *res = PQexec(replica, "SELECT current_setting('primary_conninfo'),"
+	    " coalesce(sender_host, ''), coalesce(sender_port::text, '')"
+	    " FROM (SELECT 1) one LEFT JOIN pg_stat_wal_receiver ON true");
+	char host[256], port[32], why[256];
 
 	memset(f, 0, sizeof(*f));
 	f->server = -1;
-	if (query_pair(replica, label, "SELECT current_setting('primary_conninfo'),"
-	    " current_setting('primary_slot_name')", conninfo, sizeof(conninfo), slot,
-	    sizeof(slot)) != 0)
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		error_report("query on \"%s\" failed: %s", label, PQerrorMessage(replica));
+		PQclear(res);
 		return EXIT_STATUS_FAILURE;
+	}
 	/* What it was told first; what it connected to when that names no server. */
-	if (conninfo[0] != '\0' && conninfo_inspect(conninfo, host, sizeof(host), port,
-	    sizeof(port), why, sizeof(why)) == 0) {
-		snprintf(f->host, sizeof(f->host), "%s", host);
-		snprintf(f->port, sizeof(f->port), "%s", port);
-		f->server = replica_topology_match(topo, host, port);
-	}
-	if (f->server >= 0)
-		return 0;
-	if (query_pair(replica, label, "SELECT coalesce(sender_host, ''),"
-	    " coalesce(sender_port::text, '') FROM pg_stat_wal_receiver", host, sizeof(host),
-	    port, sizeof(port)) != 0)
-		return EXIT_STATUS_FAILURE;
-	if (host[0] != '\0') {
-		snprintf(f->host, sizeof(f->host), "%s", host);
-		snprintf(f->port, sizeof(f->port), "%s", port);
-		f->server = replica_topology_match(topo, host, port);
-	}
+	if (PQgetvalue(res, 0, 0)[0] != '\0' && conninfo_inspect(PQgetvalue(res, 0, 0), host,
+	    sizeof(host), port, sizeof(port), why, sizeof(why)) == 0 && host[0] != '\0')
+		former_set(f, topo, host, port);
+	if (f->server < 0 && PQgetvalue(res, 0, 1)[0] != '\0')
+		former_set(f, topo, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+	PQclear(res);
 	return 0;
 }
 
