@@ -615,19 +615,22 @@ replica_attach(const struct topology *topo, const struct replica_request *req,
 	}
 	if ((status = prepare_primary(&c)) != 0 || (status = converge(&c, &action)) != 0)
 		goto out;
-	/* Only now: until the replica streams from its primary, the old slot is its way back. */
-	if (c.former.host[0] != '\0' && c.former.server != c.primary && c.former.server != c.server) {
-		replica_former_release(topo, &c.former, c.id, c.slot, cfg, req->timeout);
-		former_server = c.former.server >= 0 ? xstrdup(topo->servers[c.former.server].id) :
-		    NULL;
-		former_result = xstrdup(c.former.result);
-	}
 	lsn = query_value(c.replica_conn, c.id, "SELECT pg_last_wal_replay_lsn()::text");
 	names = replica_sync_names(topo, topo->servers[c.server].shard, c.primary,
 	    req->sync_count);
 	if (lsn == NULL || (status = replica_sync_apply(c.primary_conn, c.primary_id, names)) != 0) {
 		status = EXIT_STATUS_FAILURE;
 		goto out;
+	}
+	/*
+	 * Only now: until the replica streams from its primary, the old slot is
+	 * its way back; and last, so a failover's essentials come first.
+	 */
+	if (c.former.host[0] != '\0' && c.former.server != c.primary && c.former.server != c.server) {
+		replica_former_release(topo, &c.former, c.id, c.slot, cfg, req->timeout);
+		former_server = c.former.server >= 0 ? xstrdup(topo->servers[c.former.server].id) :
+		    NULL;
+		former_result = xstrdup(c.former.result);
 	}
 	res->server = xstrdup(c.id);
 	res->primary = xstrdup(c.primary_id);

@@ -81,7 +81,8 @@ int replica_former_find(PGconn *replica, const char *label, const struct topolog
 /*
  * Drop the physical slot named slot on f's server (the replica's former
  * upstream, no longer needed: call once the replica streams from another),
- * terminating a walsender that still holds it, within timeout seconds.
+ * terminating a walsender that still holds it, within timeout seconds
+ * (connecting within cfg's probe_timeout).
  * Never fails the caller: sets f->result, and warns when the slot is left
  * (the server cannot be reached, is not in the topology, or refused).
  */

@@ -86,7 +86,8 @@ connect_quietly(const char *conninfo, const struct config *cfg, char *why, size_
 	struct conn_params params;
 	PGconn *conn;
 
-	if (conn_params_init(&params, conninfo, cfg->credentials_file, cfg->connect_timeout,
+	/* probe_timeout: a frozen former primary must not hold up a failover. */
+	if (conn_params_init(&params, conninfo, cfg->credentials_file, cfg->probe_timeout,
 	    "postgres", why, whylen) != 0)
 		return NULL;
 	conn = PQconnectdbParams(params.keywords, params.values, 0);
