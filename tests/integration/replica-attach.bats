@@ -181,6 +181,23 @@ attach_all() {
 	[ "$(jq -c .former_upstream <<< "$output")" = null ]
 }
 
+@test "a frozen former primary keeps its slot and does not hold up the re-point" {
+	attach_all
+	as_pg_user "$PG_BINDIR/pg_ctl" -D "$work/pg1" -m fast -w stop > /dev/null
+	[ "$(sql "$PORT_pg2" "SELECT pg_promote()")" = t ]
+	as_pg_user "$PG_BINDIR/pg_ctl" -D "$work/pg1" -w -l "$work/pg1/log/postmaster.log" start > /dev/null
+	postmaster=$(head -n 1 pg1/postmaster.pid)
+	pkill -STOP -P "$postmaster"
+	kill -STOP "$postmaster"
+	run --separate-stderr replica-attach -t topology.json --primary pg2 pg3
+	kill -CONT "$postmaster"
+	pkill -CONT -P "$postmaster"
+	assert_status 0
+	[ "$(jq -c .former_upstream <<< "$output")" = '{"server":"pg1","slot":"shardkit_pg3","result":"unreachable"}' ]
+	[[ "$stderr" == "replica-attach: warning: replication slot \"shardkit_pg3\" is left on \"pg1\", the former upstream of \"pg3\": it cannot be reached ("*"); it is wiped when it returns" ]]
+	[ "$(receiver "$PORT_pg3")" = "streaming $PORT_pg2" ]
+}
+
 @test "a reserve cloned into another shard drops its slot on its former primary" {
 	attach_all
 	server-init -D "$work/pg5" -p "$(free_port)" --id pg5 > "$work/pg5.json"
