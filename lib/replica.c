@@ -132,39 +132,22 @@ static int
 load_spec(struct context *c)
 {
 	const char *dir = c->topo->servers[c->server].data_directory;
-	size_t n = strlen(dir) + sizeof("/" SERVER_RECORD_FILE);
-	char *path = xmalloc(n);
-	const char *id;
-	int status;
+	char *path = xconcat(dir, "/" SERVER_RECORD_FILE);
+	int status = server_record_read(path, &c->spec, &c->record);
 
-	snprintf(path, n, "%s/%s", dir, SERVER_RECORD_FILE);
-	status = json_document_load(path, &c->record);
+	free(path);
 	if (status != 0) {
 		error_hint("provision server \"%s\" with server-init first", c->id);
-		free(path);
-		return EXIT_STATUS_FAILURE;
+		return status;
 	}
-	memset(&c->spec, 0, sizeof(c->spec));
 	c->spec.data_directory = dir;
 	c->spec.timeout = c->req->timeout;
-	id = json_string_value(json_object_get(c->record, "id"));
-	c->spec.id = id;
-	c->spec.zone = json_string_value(json_object_get(c->record, "zone"));
-	c->spec.host = json_string_value(json_object_get(c->record, "host"));
-	c->spec.listen_address = json_string_value(json_object_get(c->record, "listen_address"));
-	c->spec.user = json_string_value(json_object_get(c->record, "user"));
-	c->spec.replication_user = json_string_value(json_object_get(c->record, "replication_user"));
-	c->spec.port = (int)json_integer_value(json_object_get(c->record, "port"));
-	if (!c->spec.id || !c->spec.zone || !c->spec.host || !c->spec.listen_address ||
-	    !c->spec.user || !c->spec.replication_user || c->spec.port <= 0) {
-		error_report("%s: not a server-init settings record", path);
-		status = EXIT_STATUS_FAILURE;
-	} else if (strcmp(id, c->id) != 0) {
-		error_report("data directory \"%s\" belongs to server \"%s\", not \"%s\"", dir, id, c->id);
-		status = EXIT_STATUS_CONFLICT;
+	if (strcmp(c->spec.id, c->id) != 0) {
+		error_report("data directory \"%s\" belongs to server \"%s\", not \"%s\"", dir,
+		    c->spec.id, c->id);
+		return EXIT_STATUS_CONFLICT;
 	}
-	free(path);
-	return status;
+	return 0;
 }
 
 /* The replication role's password: replication_password, else the passfile. */
