@@ -274,6 +274,8 @@ run(const struct args *a, struct loop_options *lo, struct sink *sink)
 	topology_free(&topo);
 	if (!a->dry_run && (lock = orchestrator_lock(a->topology, a->wait, &status)) < 0)
 		return status;
+	/* Only now: until the lock is ours (--wait), a signal simply ends us. */
+	catch_signals();
 	if (sink_open(sink) != 0) {
 		status = EXIT_STATUS_FAILURE;
 	} else if ((status = loop_init(&lp, lo)) == 0) {
@@ -313,7 +315,6 @@ main(int argc, char **argv)
 	lo.log = sink_write;
 	lo.log_arg = &sink;
 	sink.path = a.log;
-	catch_signals();
 	status = run(&a, &lo, &sink);
 	free(state);
 	if (!a.dry_run)

@@ -293,32 +293,44 @@ forget_plan(struct loop *lp)
 	lp->repeat_key = NULL;
 }
 
+/* The actions that may repeat: alerts, or (dry run) every action. */
+static int
+repeats(const struct loop *lp, const struct action *a)
+{
+	return lp->opt->dry_run || a->kind == ACTION_ALERT;
+}
+
 /*
- * A plan logged less than LOOP_ALERT_REPEAT ago, unchanged, that would only
- * be logged again, once a sweep: a plan of alerts only (the executor does
- * nothing else with them), or any plan of a dry run.
+ * Whether the plan would only log again, once a sweep, what was logged
+ * less than LOOP_ALERT_REPEAT ago: its actions all repeat (alerts; any in a
+ * dry run) and are those last logged.  A plan that is acted on records its
+ * alerts as logged now.
  */
 static int
 plan_repeated(struct loop *lp, const struct orchestrate_plan *plan)
 {
 	const struct action *a;
 	size_t i, len = 1;
+	int only = 1;
 	char *key, *p;
 
-	for (i = 0; i < plan->count; i++) {
-		if (plan->actions[i].kind != ACTION_ALERT && !lp->opt->dry_run) {
-			forget_plan(lp);
-			return 0;
-		}
-		len += strlen(plan->actions[i].reason) + 64;
-	}
+	for (i = 0; i < plan->count; i++)
+		only &= repeats(lp, &plan->actions[i]);
+	len += plan->count * 128;
 	key = p = xmalloc(len);
+	/*
+	 * What an action is about, not its reason: the reason quotes the
+	 * failure count, which grows every sweep of a server that stays down.
+	 */
 	for (i = 0; i < plan->count; i++) {
 		a = &plan->actions[i];
-		p += sprintf(p, "%d %d %s\n", (int)a->kind, a->server, a->reason);
+		if (repeats(lp, a))
+			p += sprintf(p, "%d %d %d %d %d %d %lld\n", (int)a->kind, a->server,
+			    a->shard, a->primary, (int)a->severity, a->data_loss,
+			    (long long)a->servers_needed);
 	}
 	*p = '\0';
-	if (lp->repeat_key != NULL && strcmp(lp->repeat_key, key) == 0 &&
+	if (only && lp->repeat_key != NULL && strcmp(lp->repeat_key, key) == 0 &&
 	    now_monotonic() - lp->repeat_at < LOOP_ALERT_REPEAT) {
 		free(key);
 		return 1;
