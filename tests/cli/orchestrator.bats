@@ -54,6 +54,8 @@ has_line() {
 }
 
 start_loop() {
+	# Not a line of the last loop's: its log is gone before this one starts.
+	rm -f log.jsonl
 	orchestrator "$@" > log.jsonl 2> loop.err &
 	loop_pid=$!
 	wait_for has_line log.jsonl '"event":"start"'
@@ -290,4 +292,27 @@ orchestrator: HINT: wait for it to finish, or use --wait"
 	loop_pid=
 	[ "$(jq -r .event loop.jsonl.1)" = start ]
 	[ "$(jq -r .event loop.jsonl)" = stop ]
+}
+
+@test "while a server fails below the threshold, sweeps come at the re-probe interval, not the interval" {
+	# An hour between sweeps: only the fast re-probe can reach the threshold.
+	start_loop -t t.json --interval 3600 --reprobe-interval 0.05
+	wait_for has_line log.jsonl '"kind":"mark_down"'
+	[ "$(jq -r 'select(.server == "pg2" and .event == "probe") | .sweep' log.jsonl | tr '\n' ' ')" = "1 2 3 " ]
+}
+
+@test "a topology broken under the running loop is a failed sweep, logged once, until it is fixed" {
+	start_loop -t none.json --interval 0.05
+	cp none.json good.json
+	echo '{"version": 2,' > broken.json
+	mv broken.json none.json
+	wait_for has_line log.jsonl '"event":"sweep"'
+	cp good.json none.json
+	wait_for has_line log.jsonl '"result":"ok"'
+	kill -TERM "$loop_pid"
+	wait "$loop_pid"
+	loop_pid=
+	[ "$(jq -c 'select(.event == "sweep") | [.result, .exit_status]' log.jsonl)" = '["failed",3]
+["ok",0]' ]
+	grep -q "^orchestrator: none.json:2:0: " loop.err
 }

@@ -63,6 +63,8 @@ wait_for() {
 }
 
 start_loop() {
+	# Not a line of the last loop's: its log is gone before this one starts.
+	rm -f log.jsonl
 	orchestrator -t topology.json --interval 0.2 "$@" > log.jsonl 2> loop.err &
 	loop_pid=$!
 }
