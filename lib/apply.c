@@ -234,7 +234,8 @@ int
 apply_plan(const struct topology *topo, const struct action *actions, size_t count,
     const struct apply_options *opt, int64_t *published)
 {
-	struct apply_context c = { .opt = opt, .stored = topo->version };
+	struct apply_context c = { .opt = opt, .actions = actions, .count = count,
+	    .stored = topo->version };
 	enum apply_result *results = xcalloc(count ? count : 1, sizeof(*results));
 	int first = 0, status, already;
 	size_t i;

@@ -188,8 +188,12 @@ apply_fence(struct apply_context *c, const struct action *a, int *already)
  * The candidate's synchronous_standby_names is set before it is promoted
  * (ALTER SYSTEM works on a standby), so its first commit as a primary
  * already waits for a replica: no acknowledged write exists on one server
- * only.  A server already out of recovery (an interrupted run) only gets
- * the setting.
+ * only.  The set is the shard's active replicas once this plan's reserves
+ * are activated too: the topology is published right after the promotion,
+ * and at replication factor 2 the promoted server was the only replica, so
+ * without the reserve it will activate its set would be empty and the
+ * first writes acknowledged by it alone.  A server already out of recovery
+ * (an interrupted run) only gets the setting.
  */
 int
 apply_promote(struct apply_context *c, const struct action *a, int *already)
@@ -200,11 +204,15 @@ apply_promote(struct apply_context *c, const struct action *a, int *already)
 	const char *params[] = { wait };
 	PGconn *conn = connect_or_report(c, a->server);
 	int recovery, status;
+	size_t i;
 
 	if (conn == NULL)
 		return EXIT_STATUS_DOWN;
 	topology_copy(&after, &c->cur);
 	action_effect(&after, a);
+	for (i = 0; i < c->count; i++)
+		if (c->actions[i].kind == ACTION_ACTIVATE_RESERVE && c->actions[i].shard == a->shard)
+			action_effect(&after, &c->actions[i]);
 	names = replica_sync_names(&after, a->shard, a->server, c->opt->sync_count);
 	topology_free(&after);
 	recovery = in_recovery(conn, s->id);

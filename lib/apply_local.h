@@ -7,6 +7,8 @@
 /* The executor's working state. */
 struct apply_context {
 	const struct apply_options *opt;
+	const struct action *actions;   /* the whole plan, for what a promotion must foresee */
+	size_t count;
 	struct topology cur;    /* as stored, plus the effects of the actions that succeeded */
 	int64_t stored;         /* the version of the stored topology cur is based on */
 	int dirty;              /* cur differs from what is stored */

@@ -105,6 +105,10 @@ postmaster_pid() {
 	assert_status 0
 	[ "$(jq -r 'select(.kind) | .kind + " " + .result' <<< "$output" | tr '\n' ,)" = \
 	  "fence already,promote done,repoint done,activate_reserve done," ]
+	# pg2 was the only replica: its synchronous set names the reserve it is
+	# about to activate, so no write it acknowledges is on it alone.
+	[ "$(jq -r 'select(.kind == "promote") | .detail' <<< "$output")" = \
+	  "promoted; synchronous_standby_names 'ANY 1 (\"pg3\")'" ]
 	# Published right after the promotion (clients find pg2 at once), then at the end.
 	[ "$(jq -c 'select(.event) | [.version, .result]' <<< "$output" | tr '\n' ,)" = '[2,"written"],[3,"written"],' ]
 	[ "$(jq -r 'select(.kind or .event) | .kind // .event' <<< "$output" | tr '\n' ,)" = \
