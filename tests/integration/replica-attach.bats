@@ -160,10 +160,15 @@ attach_all() {
 	wait_for "$PORT_pg3" "SELECT count(*) FROM t" 1
 	wait_for "$PORT_pg4" "SELECT count(*) FROM t" 1
 	# A switchover: pg1 stops cleanly (its replicas get all of its WAL),
-	# pg2 is promoted, and pg1 comes back with the slots it kept.
+	# pg2 is promoted, and pg1 comes back with the slots it kept.  It comes
+	# back without WAL senders: pg3 and pg4 still point at it and, retrying
+	# every 200ms, would otherwise stream WAL it writes past the fork and
+	# diverge from pg2 before the re-point (a real switchover re-points
+	# first, or fences the old primary).
 	as_pg_user "$PG_BINDIR/pg_ctl" -D "$work/pg1" -m fast -w stop > /dev/null
 	[ "$(sql "$PORT_pg2" "SELECT pg_promote()")" = t ]
-	as_pg_user "$PG_BINDIR/pg_ctl" -D "$work/pg1" -w -l "$work/pg1/log/postmaster.log" start > /dev/null
+	as_pg_user "$PG_BINDIR/pg_ctl" -D "$work/pg1" -w -l "$work/pg1/log/postmaster.log" \
+		-o "-c max_wal_senders=0" start > /dev/null
 	[ "$(sql "$PORT_pg1" "SELECT string_agg(slot_name, ',' ORDER BY slot_name) FROM pg_replication_slots")" = \
 		"shardkit_pg2,shardkit_pg3,shardkit_pg4" ]
 	run --separate-stderr replica-attach -t topology.json --primary pg2 pg3
