@@ -157,6 +157,29 @@ check_document(const struct fixture *f)
 	json_decref(doc);
 }
 
+/*
+ * The executor publishes the effects of the actions it carried out
+ * (action_effect): all of them, in order, must give the planner's result.
+ */
+static void
+check_effects(const struct fixture *f)
+{
+	struct topology t;
+	size_t a, i;
+
+	topology_copy(&t, &f->topo);
+	for (a = 0; a < f->plan.count; a++)
+		action_effect(&t, &f->plan.actions[a]);
+	for (i = 0; i < t.server_count; i++) {
+		assert_int_equal(t.servers[i].state, f->plan.result.servers[i].state);
+		assert_int_equal(t.servers[i].role, f->plan.result.servers[i].role);
+		assert_int_equal(t.servers[i].shard, f->plan.result.servers[i].shard);
+	}
+	for (i = 0; i < t.shard_count; i++)
+		assert_int_equal(t.shards[i].state, f->plan.result.shards[i].state);
+	topology_free(&t);
+}
+
 static void
 orchestrate_plan__random_clusters__keep_every_invariant(void **state)
 {
@@ -176,6 +199,7 @@ orchestrate_plan__random_clusters__keep_every_invariant(void **state)
 		plan(&f);
 		check_promotions(&f);
 		check_document(&f);
+		check_effects(&f);
 		planned += f.plan.count > 0;
 		promoted += count(&f, ACTION_PROMOTE) > 0;
 		fixture_free(&f);
