@@ -118,7 +118,7 @@ from patroni.version import __version__
 settings = dict(Config._Config__DEFAULT_CONFIG)
 settings.update(json.load(open(sys.argv[1])))
 keys = ('ttl', 'loop_wait', 'retry_timeout', 'maximum_lag_on_failover', 'synchronous_mode')
-print('Patroni %s: %s, use_pg_rewind %s' % (__version__,
+print('%s: %s, use_pg_rewind %s' % (__version__,
     ', '.join('%s %s' % (k, json.dumps(settings[k])) for k in keys),
     json.dumps(settings.get('postgresql', {}).get('use_pg_rewind', False))))
 PY

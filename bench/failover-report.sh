@@ -4,18 +4,21 @@
 #   .whole     "KILL SECONDS" per kill (kill to cluster whole again)
 #   .settings  one line: the failover settings in effect
 #   .verify    shardkit-verify's summary; .writer the writer's summary
+#   .timeline  "KILL TEXT" per kill: the orchestrator's actions until the first write
 # shellcheck shell=bash
 # shellcheck disable=SC2154 # work: set by bench-failover
 
 # median FILE COLUMN / worst FILE COLUMN: of the numbers in COLUMN ("-" if none).
 median() {
-	awk -v c="$2" '{ print $c }' "$1" 2>/dev/null | sort -g | awk '
+	[ -s "$1" ] || { echo "-"; return; }
+	awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '
 		{ v[NR] = $1 }
 		END { if (NR == 0) print "-"; else if (NR % 2) printf "%.2f\n", v[(NR + 1) / 2];
 		      else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 worst() {
-	awk -v c="$2" 'NR == 1 || $c > m { m = $c } END { if (NR) printf "%.2f\n", m; else print "-" }' "$1" 2>/dev/null
+	[ -s "$1" ] || { echo "-"; return; }
+	awk -v c="$2" 'NR == 1 || $c > m { m = $c } END { if (NR) printf "%.2f\n", m; else print "-" }' "$1"
 }
 
 # column SYSTEM KILL FIELD: one cell of the per-kill table.
@@ -70,6 +73,12 @@ report() {
 	echo "| median | $p_med | $(median "$work/patroni.whole" 2) | $s_med | $(median "$work/shardkit.whole" 2) |"
 	echo "| worst | $p_worst | $(worst "$work/patroni.whole" 2) | $s_worst | $(worst "$work/shardkit.whole" 2) |"
 	echo
+	if [ -s "$work/shardkit.timeline" ]; then
+		echo "Where shardkit's seconds go (orchestrator decision log, seconds after the kill, start-end of each action, until the first write):"
+		echo
+		awk '{ k = $1; $1 = ""; printf "- kill %s:%s\n", k, $0 }' "$work/shardkit.timeline"
+		echo
+	fi
 	echo "Ratio Patroni / shardkit, kill to first write: median $(ratio "$p_med" "$s_med"), worst $(ratio "$p_worst" "$s_worst")."
 	echo
 	echo "Acknowledged writes: Patroni $(writes_line patroni); shardkit $(writes_line shardkit)."

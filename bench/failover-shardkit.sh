@@ -49,6 +49,19 @@ shardkit_recovered() {
 	shardkit_healthy
 }
 
+# timeline T0 T1: the orchestrator's decisions logged between the kill (T0)
+# and the first write on the new primary (T1), as "+START-+END KIND SERVER
+# RESULT" seconds after the kill, one line: where the failover's seconds go.
+shardkit_timeline() {
+	jq -r -s --argjson t0 "$1" --argjson t1 "$2" '
+		def epoch: (.[0:19] + "Z" | fromdateiso8601) + (.[19:-1] | if . == "" then 0 else tonumber end);
+		[.[] | select(.time != null and (.kind != null or .event == "topology"))
+		 | (.time | epoch) as $e | select($e > $t0 and $e <= $t1 + 0.5)
+		 | if .event == "topology" then "+\($e - $t0 | . * 100 | round / 100) topology v\(.version) \(.result)"
+		   else "+\($e - (.seconds // 0) - $t0 | . * 100 | round / 100)-\($e - $t0 | . * 100 | round / 100) \(.kind) \(.server // .shard // "") \(.result)" end]
+		| join("; ")' "$work/shardkit/orchestrator.log" 2>/dev/null || true
+}
+
 run_shardkit() {
 	local dir=$work/shardkit topo=$work/shardkit/topology.json i id datadir t0 t1 seconds
 	say "shardkit: provisioning $SK_SERVERS servers"
@@ -78,6 +91,7 @@ run_shardkit() {
 	start_writer shardkit "$topo" 120
 	: >"$work/shardkit.times"
 	: >"$work/shardkit.whole"
+	: >"$work/shardkit.timeline"
 	for i in $(seq "$KILLS"); do
 		sleep 2
 		id=$(jq -r '.servers[] | select(.shard == "s1" and .role == "primary") | .id' "$topo")
@@ -89,6 +103,7 @@ run_shardkit() {
 		t1=$(first_ack "$dir/ledger.txt" "$t0" s1 "$id")
 		seconds=$(fsum "$t1" "-$t0")
 		echo "$i $id $seconds" >>"$work/shardkit.times"
+		echo "$i $(shardkit_timeline "$t0" "$t1")" >>"$work/shardkit.timeline"
 		say "shardkit: kill $i: first write on the new primary ($(awk -F '\t' -v t="$t1" '$2 == t { print $4; exit }' "$dir/ledger.txt")) after $seconds s"
 		# The crashed server comes back with its old data: the orchestrator
 		# must wipe it and re-clone it into the reserve pool.
