@@ -63,7 +63,7 @@ shardkit_timeline() {
 }
 
 run_shardkit() {
-	local dir=$work/shardkit topo=$work/shardkit/topology.json i id datadir t0 t1 seconds
+	local dir=$work/shardkit topo=$work/shardkit/topology.json i id datadir t0 t1 seconds version
 	say "shardkit: provisioning $SK_SERVERS servers"
 	write_conf "$dir"
 	for i in $(seq "$SK_SERVERS"); do
@@ -80,12 +80,12 @@ run_shardkit() {
 		sk replica-attach -t "$topo" "pg$i" >"$dir/attach-pg$i.json"
 	done
 	wait_until "the shard to be whole" shardkit_healthy
-	say "shardkit: orchestrator $(sk orchestrator --version 2>/dev/null || echo missing)"
+	version=$(sk orchestrator --version 2>/dev/null || echo "orchestrator (unknown version)")
 	"$BIN/orchestrator" -c "$dir/shardkit.conf" -t "$topo" --log "$dir/orchestrator.log" \
 		>"$dir/orchestrator.out" 2>"$dir/orchestrator.err" &
 	orchestrator=$!
 	daemons="$daemons $orchestrator"
-	echo "orchestrator defaults (--interval 1, failure_threshold 3), probe_timeout 2 s, connect_timeout 5 s, sync count 1; $SK_SERVERS servers: 1 shard at replication factor $SK_RF + $SK_RESERVES reserves" \
+	echo "$version with its defaults (--interval 1, failure_threshold 3), probe_timeout 2 s, connect_timeout 5 s, sync count 1; $SK_SERVERS servers: 1 shard at replication factor $SK_RF + $SK_RESERVES reserves" \
 		>"$work/shardkit.settings"
 
 	start_writer shardkit "$topo" 120
