@@ -5,9 +5,10 @@
 # factor 2 (pg1 primary, pg2 replica) with two reserves (pg3, pg4), all
 # cloned by replica-attach, as tests/integration/replica-attach.bats forms
 # them; ring-place gives the shard its tokens.  `orchestrator` runs in the
-# background with its defaults (interval 1 s, failure_threshold 3 from
-# shardkit.conf's default, probe_timeout 2 s, sync count 1) and does every
-# repair; the benchmark only kills and restarts servers.
+# background with its defaults (a sweep every second, every 0.2 s while a
+# server is failing, failure_threshold 3 from shardkit.conf's default,
+# probe_timeout 2 s, sync count 1) and does every repair; the benchmark only
+# kills and restarts servers.
 # shellcheck shell=bash
 # shellcheck disable=SC2154 # work, writer: set by bench-failover
 
@@ -85,7 +86,7 @@ run_shardkit() {
 		>"$dir/orchestrator.out" 2>"$dir/orchestrator.err" &
 	orchestrator=$!
 	daemons="$daemons $orchestrator"
-	echo "$version with its defaults (--interval 1, failure_threshold 3), probe_timeout 2 s, connect_timeout 5 s, sync count 1; $SK_SERVERS servers: 1 shard at replication factor $SK_RF + $SK_RESERVES reserves" \
+	echo "$version with its defaults (--interval 1, --reprobe-interval 0.2, failure_threshold 3, --sync-count 1, --timeout 60), shardkit.conf defaults (probe_timeout 2 s, connect_timeout 5 s); $SK_SERVERS servers: 1 shard at replication factor $SK_RF + $SK_RESERVES reserves" \
 		>"$work/shardkit.settings"
 
 	start_writer shardkit "$topo" 120
