@@ -3,8 +3,9 @@
  * Actions run in the plan's order, each once those it waits for have
  * succeeded.  The working topology starts as stored and takes the effect
  * of every action that succeeds (action_effect); it is published with
- * compare-and-swap before a clone (so clients find a new primary without
- * waiting for a base backup) and at the end.  Only a valid topology is
+ * compare-and-swap right after a promotion and before a clone (so clients
+ * find a new primary without waiting for re-points, catch-ups or a base
+ * backup) and at the end.  Only a valid topology is
  * published: when a failure leaves the working one invalid (a fenced
  * primary whose replacement failed), nothing is written and the next
  * sweep, seeing the same servers, plans the same steps again.
@@ -187,6 +188,24 @@ run(struct apply_context *c, const struct action *a, int *already)
 	return EXIT_STATUS_FAILURE;
 }
 
+/* Apply a's effect to topo; 1 when it changed something (a rerun's often does not). */
+static int
+take_effect(struct topology *topo, const struct action *a)
+{
+	struct topology_server before = { 0 };
+	enum shard_state shard_before = SHARD_ACTIVE;
+
+	if (a->server >= 0)
+		before = topo->servers[a->server];
+	if (a->shard >= 0)
+		shard_before = topo->shards[a->shard].state;
+	action_effect(topo, a);
+	return (a->server >= 0 && (before.state != topo->servers[a->server].state ||
+	    before.role != topo->servers[a->server].role ||
+	    before.shard != topo->servers[a->server].shard)) ||
+	    (a->shard >= 0 && shard_before != topo->shards[a->shard].state);
+}
+
 /* Once an activated reserve counts as a replica, the primary waits for it too. */
 static int
 after_effect(struct apply_context *c, const struct action *a)
@@ -246,13 +265,16 @@ apply_plan(const struct topology *topo, const struct action *actions, size_t cou
 		start = now();
 		status = run(&c, a, &already);
 		if (status == 0) {
-			action_effect(&c.cur, a);
-			c.dirty |= a->kind != ACTION_REPOINT && a->kind != ACTION_ALERT;
+			c.dirty |= take_effect(&c.cur, a);
 			status = after_effect(&c, a);
 		}
 		results[i] = status != 0 ? APPLY_FAILED : already ? APPLY_ALREADY : APPLY_DONE;
 		log_action(&c, a, i, results[i], now() - start, status != 0 ? error_last() : NULL);
 		if (status != 0 && first == 0)
+			first = status;
+		/* Clients find the new primary at once, not after the re-points and catch-ups. */
+		if (status == 0 && a->kind == ACTION_PROMOTE && (status = publish(&c)) != 0 &&
+		    (first == 0 || status == EXIT_STATUS_CONFLICT))
 			first = status;
 	}
 	if (first != EXIT_STATUS_CONFLICT && (status = publish(&c)) != 0 &&

@@ -105,9 +105,12 @@ postmaster_pid() {
 	assert_status 0
 	[ "$(jq -r 'select(.kind) | .kind + " " + .result' <<< "$output" | tr '\n' ,)" = \
 	  "fence already,promote done,repoint done,activate_reserve done," ]
-	[ "$(jq -c 'select(.event) | [.version, .result]' <<< "$output")" = '[2,"written"]' ]
+	# Published right after the promotion (clients find pg2 at once), then at the end.
+	[ "$(jq -c 'select(.event) | [.version, .result]' <<< "$output" | tr '\n' ,)" = '[2,"written"],[3,"written"],' ]
+	[ "$(jq -r 'select(.kind or .event) | .kind // .event' <<< "$output" | tr '\n' ,)" = \
+	  "fence,promote,topology,repoint,activate_reserve,topology," ]
 	[ "$(jq -c '[.version, (.servers[] | [.id, .state, .role])]' topology.json)" = \
-	  '[2,["pg1","fenced",null],["pg2","up","primary"],["pg3","up","replica"]]' ]
+	  '[3,["pg1","fenced",null],["pg2","up","primary"],["pg3","up","replica"]]' ]
 	topo-check --strict -t topology.json
 	# The new primary takes writes, and each commit waits for pg3, which has it.
 	[ "$(sql "$PORT_pg2" "SELECT pg_is_in_recovery()")" = f ]
@@ -137,7 +140,7 @@ postmaster_pid() {
 	assert_status 0
 	[ "$(jq -r 'select(.kind) | .kind + " " + .result' <<< "$output" | tr '\n' ,)" = "wipe done,clone done," ]
 	# Published before the clone (wiped), and after it (a reserve).
-	[ "$(jq -c 'select(.event) | [.version, .result]' <<< "$output" | tr '\n' ,)" = '[3,"written"],[4,"written"],' ]
+	[ "$(jq -c 'select(.event) | [.version, .result]' <<< "$output" | tr '\n' ,)" = '[4,"written"],[5,"written"],' ]
 	[ "$(jq -c '.servers[0] | [.id, .state, .role, .shard]' topology.json)" = '["pg1","up","reserve","s1"]' ]
 	# It is a copy of the new primary now, never its old self.
 	[ "$(timeline pg1)" = 2 ]
@@ -177,6 +180,8 @@ postmaster_pid() {
 	run --separate-stderr plan-apply -t topology.json plan.json
 	assert_status 0
 	[ "$(jq -r 'select(.kind) | .result' <<< "$output")" = already ]
+	# Nothing changed, so no new topology version is written.
+	[ "$(jq -c 'select(.event)' <<< "$output")" = "" ]
 	[ "$(sql "$PORT_pg2" "SELECT pg_is_in_recovery()")" = f ]
 }
 
