@@ -10,6 +10,7 @@
 #include "error.h"
 
 static const char *program_name = "shardkit";
+static char last_error[4096];   /* the last error_report line, for logs (error_last) */
 
 void
 error_set_program(const char *argv0)
@@ -36,6 +37,19 @@ error_vreport(const char *fmt, va_list ap)
 
 	vsnprintf(line, sizeof(line), fmt, ap);
 	fprintf(stderr, "%s: %s\n", program_name, line);
+	snprintf(last_error, sizeof(last_error), "%s", line);
+}
+
+const char *
+error_last(void)
+{
+	return last_error[0] != '\0' ? last_error : NULL;
+}
+
+void
+error_clear_last(void)
+{
+	last_error[0] = '\0';
 }
 
 void

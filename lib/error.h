@@ -38,6 +38,12 @@ const char *error_program(void);
 /* "prog: message" on stderr. */
 void error_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void error_vreport(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+/*
+ * The last line error_report printed (without the program name), or NULL
+ * when none since error_clear_last(): an executor puts it in its log line.
+ */
+const char *error_last(void);
+void error_clear_last(void);
 /* "prog: warning: message" on stderr. */
 void error_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "prog: DETAIL: message" and "prog: HINT: message" lines after a report. */

@@ -110,6 +110,14 @@ int server_pg_ctl(const struct config *cfg, const struct runas *ra, const char *
  */
 int server_check_record(const char *dir, const struct server_spec *spec);
 
+/*
+ * Read a settings record (SERVER_RECORD_FILE, or a copy of it) at path into
+ * spec, whose strings point into *record (the caller json_decref()s it;
+ * spec's data_directory and timeout are left for the caller).  Returns 0,
+ * or EXIT_STATUS_FAILURE after reporting (unreadable, or not a record).
+ */
+int server_record_read(const char *path, struct server_spec *spec, json_t **record);
+
 /* The passwords server-init sets (cleared by server_secrets_free). */
 struct server_secrets {
 	char *admin;        /* of spec->user */

@@ -331,3 +331,34 @@ server_check_record(const char *dir, const struct server_spec *spec)
 	free(path);
 	return status;
 }
+
+int
+server_record_read(const char *path, struct server_spec *spec, json_t **record)
+{
+	const char *format;
+	json_t *doc;
+	int status;
+
+	*record = NULL;
+	if ((status = json_document_load(path, &doc)) != 0)
+		return EXIT_STATUS_FAILURE;
+	memset(spec, 0, sizeof(*spec));
+	format = json_string_value(json_object_get(doc, "format"));
+	spec->id = json_string_value(json_object_get(doc, "id"));
+	spec->zone = json_string_value(json_object_get(doc, "zone"));
+	spec->host = json_string_value(json_object_get(doc, "host"));
+	spec->listen_address = json_string_value(json_object_get(doc, "listen_address"));
+	spec->user = json_string_value(json_object_get(doc, "user"));
+	spec->replication_user = json_string_value(json_object_get(doc, "replication_user"));
+	spec->port = (int)json_integer_value(json_object_get(doc, "port"));
+	if (format == NULL || strcmp(format, SERVER_RECORD_FORMAT) != 0 || !spec->id ||
+	    !spec->zone || !spec->host || !spec->listen_address || !spec->user ||
+	    !spec->replication_user || spec->port <= 0 || spec->port > 65535) {
+		error_report("%s: not a server-init settings record (format \"%s\")", path,
+		    SERVER_RECORD_FORMAT);
+		json_decref(doc);
+		return EXIT_STATUS_FAILURE;
+	}
+	*record = doc;
+	return 0;
+}
