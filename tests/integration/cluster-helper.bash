@@ -37,9 +37,8 @@ cluster_settings() {
 	shift
 	{
 		printf 'credentials_file = "%s";\npg_bindir = "%s";\n' "$work/passfile" "$PG_BINDIR"
-		printf 'probe_timeout = 1.0;\nconnect_timeout = 2.0;\n'
 		# libconfig refuses a setting given twice: drop defaults overridden.
-		for line in "failure_threshold = 1;" "$@"; do
+		for line in "probe_timeout = 1.0;" "connect_timeout = 2.0;" "failure_threshold = 1;" "$@"; do
 			printf '%s\n' "$line"
 		done | awk -F '=' '{ name = $1; gsub(/ /, "", name); last[name] = $0; order[NR] = name }
 			END { for (i = 1; i <= NR; i++) if (!seen[order[i]]++) print last[order[i]] }'
@@ -334,7 +333,7 @@ ledger_rows_on() {
 
 # check_data LEDGER: every acknowledged key of LEDGER is on its shard's
 # primary (shardkit-verify, through the current topology) and, once they
-# replayed the primary's WAL, on each of the shard's active replicas.
+# replayed the primary's WAL, on each of the shard's replicas that are up.
 check_data() {
 	local ledger=$1 out shard primary lsn id want
 	out=$("$SHARDKIT_BUILD/examples/shardkit-verify" -t "$work/topology.json" --table "$FAILOVER_TABLE" \
@@ -345,7 +344,7 @@ check_data() {
 		want=$(awk -F '\t' -v s="$shard" '$3 == s' "$ledger" | wc -l)
 		primary=$(shard_primary "$shard")
 		lsn=$(sql "$primary" -c "SELECT pg_current_wal_lsn()")
-		for id in $(jq -r --arg s "$shard" '.servers[] | select(.shard == $s and .role == "replica") | .id' \
+		for id in $(jq -r --arg s "$shard" '.servers[] | select(.shard == $s and .role == "replica" and .state == "up") | .id' \
 		            "$work/topology.json"); do
 			wait_until replayed_to "$id" "$lsn" || return 1
 			[ "$(ledger_rows_on "$id" "$shard" "$ledger")" -eq "$want" ] || {
@@ -395,7 +394,7 @@ stop_writer() {
 
 # Whether LEDGER holds at least N lines (acknowledged writes).
 ledger_has() {
-	[ "$(wc -l < "$2" 2>/dev/null || echo 0)" -ge "$1" ]
+	[ "$(cat "$2" 2>/dev/null | wc -l)" -ge "$1" ]
 }
 
 # The server's "sweep" lines aside, whether a decision-log has an action
@@ -410,7 +409,7 @@ log_acted_after() {
 converge() {
 	local max=${1:-10} i skip status
 	for i in $(seq "$max"); do
-		skip=$(wc -l < "$work/orchestrator.log" 2>/dev/null || echo 0)
+		skip=$(cat "$work/orchestrator.log" 2>/dev/null | wc -l)
 		status=0
 		orchestrator -t "$work/topology.json" --once --log "$work/orchestrator.log" \
 			2>> "$work/orchestrator.err" || status=$?
@@ -440,4 +439,95 @@ sweep_pipeline() {
 	*) return $status ;;
 	esac
 	plan-apply -t "$work/topology.json" "$work/plan-$n.json" >> "$work/apply.log" 2>> "$work/apply.err"
+}
+
+# Whether LEDGER has at least N writes to SHARD acknowledged by server ID.
+ledger_acked_by() {
+	[ "$(awk -F '\t' -v s="$2" -v id="$3" '$3 == s && $4 == id' "$4" 2>/dev/null | wc -l)" -ge "$1" ]
+}
+
+# disconnect ID: server ID, a replica, stops receiving WAL (no upstream),
+# keeping what it received; its received LSN stays where it is.
+disconnect() {
+	sql "$1" -c "ALTER SYSTEM SET primary_conninfo = ''" -c "SELECT pg_reload_conf()" > /dev/null
+	wait_until not_receiving "$1"
+}
+
+not_receiving() {
+	[ "$(sql "$1" -c "SELECT count(*) FROM pg_stat_wal_receiver" 2>/dev/null)" = 0 ]
+}
+
+# sigstop ID / sigcont ID: the postmaster of server ID and its children.
+sigstop() {
+	local pid
+	pid=$(server_pid "$1")
+	kill -STOP "$pid"
+	pkill -STOP -P "$pid"
+}
+
+sigcont() {
+	local pid
+	pid=$(server_pid "$1")
+	pkill -CONT -P "$pid"
+	kill -CONT "$pid"
+}
+
+# start_server ID: start server ID's data directory again, as an operator
+# would after a crash (pg_ctl start as the servers' user).
+start_server() {
+	local dir
+	dir=$(server_data "$1")
+	as_pg_user "$PG_BINDIR/pg_ctl" -D "$dir" -w -t 60 -l "$dir/log/postmaster.log" start > /dev/null
+}
+
+# The decision-log lines of LOG for action KIND on SERVER with RESULT (a
+# regular expression: "done|already").
+logged() {
+	jq -c --arg k "$2" --arg s "$3" --arg r "^($4)$" \
+		'select(.kind == $k and .server == $s and (.result | test($r)))' "$1"
+}
+
+# published_versions LOG: the topology versions LOG says were written.
+published_versions() {
+	jq -r 'select(.event == "topology" and .result == "written") | .version' "$1" | tr '\n' ' '
+}
+
+# The servers of SHARD with ROLE in the topology, space-separated.
+shard_members() {
+	jq -r --arg s "$1" --arg r "$2" '[.servers[] | select(.shard == $s and .role == $r) | .id] | join(" ")' \
+		"$work/topology.json"
+}
+
+# until_quiet SWEEP [MAX]: run SWEEP (sweep_pipeline) until a sweep plans
+# nothing but alerts (at most MAX times, 10).
+until_quiet() {
+	local sweep=$1 max=${2:-10} i status n
+	for i in $(seq "$max"); do
+		status=0
+		"$sweep" || status=$?
+		n=$(ls "$work"/plan-*.json | wc -l)
+		if [ $status -eq 0 ] && [ "$(jq '[.actions[] | select(.kind != "alert")] | length' \
+		      "$work/plan-$n.json")" -eq 0 ]; then
+			return 0
+		fi
+		echo "sweep $i: status $status" >> "$work/apply.err"
+	done
+	echo "no convergence after $max sweeps" >&2
+	cat "$work/apply.err" >&2
+	return 1
+}
+
+# routed_write PREFIX N LEDGER: N rows PREFIX1..PREFIXN, each routed by
+# ring-lookup to its shard's primary and inserted with psql (a client that
+# does not need every shard's primary to answer), acknowledged ones
+# appended to LEDGER as the example writer records them.
+routed_write() {
+	local prefix=$1 n=$2 ledger=$3 key shard primary conninfo
+	seq "$n" | sed "s/^/$prefix/" | ring-lookup -t "$work/topology.json" --format json |
+		jq -r '[.key, .shard, .primary.id, .primary.conninfo] | join("|")' > "$work/routes" || return 1
+	while IFS='|' read -r key shard primary conninfo; do
+		PGPASSFILE="$work/passfile" "$PG_BINDIR/psql" -X -A -t -q -v ON_ERROR_STOP=1 -d "$conninfo" \
+			-c "INSERT INTO $FAILOVER_TABLE (id, payload) VALUES ('$key', 'routed')" < /dev/null || return 1
+		printf '%s\t%s\t%s\t%s\n' "$key" "$(date +%s)" "$shard" "$primary" >> "$ledger"
+	done < "$work/routes"
 }
