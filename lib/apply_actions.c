@@ -102,14 +102,20 @@ query_value(PGconn *conn, const char *label, const char *what, const char *sql,
 	return value;
 }
 
-/* A statement without a result; 0 or EXIT_STATUS_FAILURE after reporting. */
+/* A statement, its result unused; 0 or EXIT_STATUS_FAILURE after reporting. */
 static int
 execute(PGconn *conn, const char *label, const char *what, const char *sql)
 {
-	char *value = query_value(conn, label, what, sql, 0, NULL);
+	PGresult *res = PQexec(conn, sql);
+	int ok = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK;
+	char line[256];
 
-	free(value);
-	return value != NULL ? 0 : EXIT_STATUS_FAILURE;
+	if (!ok) {
+		conn_error_line(PQerrorMessage(conn), line, sizeof(line));
+		error_report("could not %s on \"%s\": %s", what, label, line);
+	}
+	PQclear(res);
+	return ok ? 0 : EXIT_STATUS_FAILURE;
 }
 
 /* pg_is_in_recovery(): 1, 0, or -1 after reporting. */

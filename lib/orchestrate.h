@@ -95,6 +95,47 @@ json_t *orchestrate_plan_json(const struct orchestrate_plan *plan,
     const struct orchestrate_input *in);
 
 /*
+ * ---- a plan read back (action_read.c) ----
+ *
+ * The reader of the document above, for executors (plan-apply): the
+ * actions exactly as orchestrate_plan produced them, with server and shard
+ * ids looked up in the topology the plan was made from.  Whether that
+ * topology still has topology_version is the executor's question (a stale
+ * plan), not the reader's.
+ */
+struct action_list {
+	int64_t topology_version;
+	char *health_probed_at;
+	struct action *actions;
+	size_t count;
+};
+
+/*
+ * Fill list (caller frees it with action_list_free) from doc, a
+ * shardkit-actions/1 document, against topo.  Every problem is added to
+ * problems with its JSON path (actions[2].server): a wrong format, an
+ * unknown kind, a member the kind needs that is missing or mistyped, an id
+ * unknown to topo, an id out of order ("a1", "a2", ... by position) or
+ * repeated, an after naming anything but an earlier action or more than
+ * ORCHESTRATE_MAX_AFTER of them.  Members a kind does not use, and members
+ * unknown to this reader (the topology among them), are ignored.  Returns
+ * 0, or -1 with list empty.
+ */
+int actions_from_json(const json_t *doc, const struct topology *topo,
+    struct action_list *list, struct problems *problems);
+
+/*
+ * Read the document at location (a file, or "-" for standard input) as
+ * topology_load reads a topology: syntax errors reported as
+ * SOURCE:LINE:COLUMN, validation errors as "SOURCE: json.path: message".
+ * Returns 0, EXIT_STATUS_INPUT (a bad document) or EXIT_STATUS_FAILURE
+ * (it cannot be read).
+ */
+int actions_load(const char *location, const struct topology *topo,
+    struct action_list *list);
+void action_list_free(struct action_list *list);
+
+/*
  * EXIT_STATUS_CONFLICT when the health document does not describe the
  * topology, else EXIT_STATUS_PLANNED when there is any action (alerts
  * included), else EXIT_STATUS_OK.

@@ -204,6 +204,52 @@ check_plan(const struct fixture *f)
 	assert_int_equal(f->plan.result.version, f->topo.version + changed);
 }
 
+/*
+ * The plan's document, rendered to text and read back against the input
+ * topology (action_read.c), gives the same actions field by field: what an
+ * executor carries out is exactly what was planned.
+ */
+FIXTURE void
+check_round_trip(const struct fixture *f)
+{
+	struct problems problems = { 0 };
+	json_t *doc = orchestrate_plan_json(&f->plan, &f->in), *again;
+	char *text = json_dumps(doc, JSON_COMPACT);
+	struct action_list list;
+	size_t i, k;
+
+	again = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+	assert_non_null(again);
+	if (actions_from_json(again, &f->topo, &list, &problems) != 0)
+		problems_report(&problems, "round trip", 0);
+	assert_int_equal(problems_count(&problems, PROBLEM_ERROR), 0);
+	assert_int_equal(list.topology_version, f->topo.version);
+	assert_string_equal(list.health_probed_at, f->health.probed_at);
+	assert_int_equal(list.count, f->plan.count);
+	for (i = 0; i < list.count; i++) {
+		const struct action *a = &f->plan.actions[i], *b = &list.actions[i];
+
+		assert_int_equal(b->kind, a->kind);
+		assert_int_equal(b->server, a->server);
+		assert_int_equal(b->shard, a->shard);
+		assert_int_equal(b->primary, a->primary);
+		assert_int_equal(b->lsn, a->lsn);
+		assert_int_equal(b->shard_down, a->shard_down);
+		assert_int_equal(b->data_loss, a->data_loss);
+		assert_int_equal(b->severity, a->severity);
+		assert_int_equal(b->servers_needed, a->servers_needed);
+		assert_int_equal(b->after_count, a->after_count);
+		for (k = 0; k < a->after_count; k++)
+			assert_int_equal(b->after[k], a->after[k]);
+		assert_string_equal(b->reason, a->reason);
+	}
+	action_list_free(&list);
+	problems_free(&problems);
+	json_decref(again);
+	free(text);
+	json_decref(doc);
+}
+
 FIXTURE void
 plan(struct fixture *f)
 {
@@ -214,6 +260,7 @@ plan(struct fixture *f)
 	f->in.reserve_target = f->reserve_target;
 	orchestrate_plan(&f->in, &f->plan);
 	check_plan(f);
+	check_round_trip(f);
 }
 
 FIXTURE void
