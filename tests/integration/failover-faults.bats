@@ -52,7 +52,8 @@ s1_primary_is() {
 	{ health-probe -t topology.json || true; } | orchestrate -t topology.json -H - > plan.json || true
 	run --separate-stderr plan-apply -t topology.json plan.json
 	assert_status 5
-	[[ "${stderr_lines[0]}" == "plan-apply: another orchestrator holds "*"$work/topology.json.orchestrator.lock"* ]]
+	assert_stderr 'plan-apply: another orchestrator holds "topology.json.orchestrator.lock"
+plan-apply: HINT: wait for it to finish, or use --wait'
 	[ -z "$output" ]
 
 	kill -KILL "$(server_pid pg1)"

@@ -42,6 +42,9 @@ teardown() {
 	[ "$(jq -c --arg s "$shard" '[.actions[] | select(.kind == "mark_down" and .server == "pg2")
 		| [.shard == $s, .shard_down, .data_loss]]' "$plan")" = '[[true,true,true]]' ]
 	[ -n "$(logged apply.log mark_down pg2 done)" ]
+	# The stored topology is the one the plan said would result.
+	[ "$(jq -S .topology "$plan")" = "$(jq -S . topology.json)" ]
+	[ "$(published_versions apply.log)" = "$(($(jq .topology_version "$plan") + 1)) " ]
 	[ "$(jq -r --arg s "$shard" '.shards[] | select(.id == $s) | .state' topology.json)" = down ]
 	[ "$(jq -r '.servers[] | select(.id == "pg2") | .state' topology.json)" = down ]
 	run --separate-stderr topo-check --strict -t topology.json
@@ -64,6 +67,7 @@ teardown() {
 	until_quiet sweep_pipeline
 	[ -n "$(logged apply.log mark_active pg2 done)" ]
 	plan=$(grep -l '"mark_active"' plan-*.json | head -n 1)
+	[ "$(jq -S .topology "$plan")" = "$(jq -S . topology.json)" ]
 	[ "$(jq '[.actions[] | select(.kind == "alert")] | length' "$plan")" -ge 1 ]
 	[ "$(jq -r --arg s "$shard" '.shards[] | select(.id == $s) | .state' topology.json)" = active ]
 	[ "$(jq -r '.servers[] | select(.id == "pg2") | .state' topology.json)" = up ]

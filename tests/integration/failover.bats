@@ -131,6 +131,13 @@ teardown() {
 	for kind in detach wipe clone activate_reserve; do
 		[ -n "$(logged apply.log "$kind" pg8 done)" ]
 	done
+	# The topology is the plan's, published twice (before the clone, so
+	# clients route around the change at once, and at the end).
+	plan=$(grep -l '"clone"' plan-*.json | head -n 1)
+	[ "$(jq -S '.topology | del(.version)' "$plan")" = "$(jq -S 'del(.version)' topology.json)" ]
+	from=$(jq .topology_version "$plan")
+	[ "$(jq .version topology.json)" -eq $((from + 2)) ]
+	[ "$(published_versions apply.log)" = "$(seq -s ' ' "$from" $((from + 2))) " ]
 	[ "$(topology_roles)" = \
 		"pg1:primary:s1 pg2:primary:s2 pg3:replica:s1(down) pg4:replica:s2 pg5:replica:s1(down) pg6:replica:s2 pg7:replica:s1 pg8:replica:s1" ]
 	run --separate-stderr topo-check --strict -t topology.json
