@@ -87,9 +87,15 @@ teardown() {
 }
 
 @test "an active replica killed with SIGKILL: the shard's reserve becomes active" {
+	cluster_settings "$work" "failure_threshold = 2;"
+	base=$(jq .version topology.json)
 	start_writer dur
 	wait_until ledger_acked_by 10 s1 pg1 ledger-dur.txt
 	kill -KILL "$(server_pid pg3)"
+	# One failed probe is below the threshold: nothing is done yet.
+	orchestrator -t topology.json --once --log orchestrator.log
+	! log_acted_after orchestrator.log 0
+	[ "$(jq .version topology.json)" -eq "$base" ]
 	converge
 	n=$(awk -F '\t' '$3 == "s1"' ledger-dur.txt | wc -l)
 	wait_until ledger_acked_by $((n + 10)) s1 pg1 ledger-dur.txt
