@@ -475,9 +475,13 @@ sigcont() {
 # start_server ID: start server ID's data directory again, as an operator
 # would after a crash (pg_ctl start as the servers' user).
 start_server() {
-	local dir
-	dir=$(server_data "$1")
-	as_pg_user "$PG_BINDIR/pg_ctl" -D "$dir" -w -t 60 -l "$dir/log/postmaster.log" start > /dev/null
+	wait_until pg_ctl_start "$(server_data "$1")"
+}
+
+# Until the backends of a postmaster killed with SIGKILL have all exited,
+# its shared memory is in use and a new postmaster refuses to start.
+pg_ctl_start() {
+	as_pg_user "$PG_BINDIR/pg_ctl" -D "$1" -w -t 60 -l "$1/log/postmaster.log" start > /dev/null 2>&1
 }
 
 # The decision-log lines of LOG for action KIND on SERVER with RESULT (a
