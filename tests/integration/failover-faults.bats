@@ -57,7 +57,7 @@ plan-apply: HINT: wait for it to finish, or use --wait'
 	[ -z "$output" ]
 
 	kill -KILL "$(server_pid pg1)"
-	wait_until s1_primary_is pg3 || wait_until s1_primary_is pg5
+	wait_until not s1_primary_is pg1
 	new=$(shard_primary s1)
 	wait_until logged_nonempty loop.log activate_reserve pg7 done
 	kill -TERM "$loop"

@@ -176,6 +176,8 @@ teardown() {
 	sql pg1 -c "SET synchronous_commit = local" -c "INSERT INTO $FAILOVER_TABLE (id, payload) VALUES ('$ghost', 'only on pg1')"
 	old_sysid=$(system_id_of pg1)
 	kill -KILL "$(server_pid pg1)"
+	# A mark in its data directory: a wipe removes it, a rewind would not.
+	touch "$(server_data pg1)/old-history"
 	converge
 	primary=$(shard_primary s1)
 	[ "$primary" = pg3 ] || [ "$primary" = pg5 ]
@@ -188,6 +190,7 @@ teardown() {
 	converge
 	[ -n "$(logged orchestrator.log wipe pg1 done)" ]
 	[ -n "$(logged orchestrator.log clone pg1 done)" ]
+	[ ! -e "$(server_data pg1)/old-history" ]
 	# Now a reserve of s1 (the shard with the fewest), a copy of the new primary.
 	[ "$(jq -r '.servers[] | select(.id == "pg1") | [.role, .shard, .state] | join(" ")' topology.json)" = \
 		"reserve s1 up" ]
