@@ -46,14 +46,15 @@ s1_primary_is() {
 	wait_until lock_held
 	run --separate-stderr orchestrator -t topology.json --once --log second.log
 	assert_status 5
-	[[ "$stderr" == *"topology.json.orchestrator.lock"* ]]
+	assert_stderr "orchestrator: another orchestrator holds \"topology.json.orchestrator.lock\" (pid $loop)
+orchestrator: HINT: wait for it to finish, or use --wait"
 	[ ! -s second.log ] || [ -z "$(jq -c 'select(.kind)' second.log)" ]
 	# plan-apply takes the same lock.
 	{ health-probe -t topology.json || true; } | orchestrate -t topology.json -H - > plan.json || true
 	run --separate-stderr plan-apply -t topology.json plan.json
 	assert_status 5
-	assert_stderr 'plan-apply: another orchestrator holds "topology.json.orchestrator.lock"
-plan-apply: HINT: wait for it to finish, or use --wait'
+	assert_stderr "plan-apply: another orchestrator holds \"topology.json.orchestrator.lock\" (pid $loop)
+plan-apply: HINT: wait for it to finish, or use --wait"
 	[ -z "$output" ]
 
 	kill -KILL "$(server_pid pg1)"
