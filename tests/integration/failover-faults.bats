@@ -57,10 +57,14 @@ orchestrator: HINT: wait for it to finish, or use --wait"
 plan-apply: HINT: wait for it to finish, or use --wait"
 	[ -z "$output" ]
 
+	start_writer dur
+	wait_until ledger_acked_by 10 s1 pg1 ledger-dur.txt
 	kill -KILL "$(server_pid pg1)"
 	wait_until not s1_primary_is pg1
 	new=$(shard_primary s1)
 	wait_until logged_nonempty loop.log activate_reserve pg7 done
+	wait_until ledger_acked_by 10 s1 "$new" ledger-dur.txt
+	stop_writer
 	kill -TERM "$loop"
 	status=0
 	wait "$loop" || status=$?
@@ -72,7 +76,8 @@ plan-apply: HINT: wait for it to finish, or use --wait"
 	[ "$(published_versions loop.log)" = "$(seq -s ' ' $((base + 1)) "$(jq .version topology.json)") " ]
 	[ "$(observed_roles | tr ' ' '\n' | grep ':primary$' | sort | tr '\n' ' ')" = \
 		"$(printf '%s\n' pg2:primary "$new:primary" | sort | tr '\n' ' ')" ]
-	check_data ledger.txt
+	cat ledger.txt ledger-dur.txt > ledger-all.txt
+	check_data ledger-all.txt
 }
 
 logged_nonempty() {
@@ -101,6 +106,10 @@ logged_nonempty() {
 	assert_status 0
 	[ "$(shard_members s1 replica)" = "pg3 pg5 pg7" ]
 	[ "$(jq -r '.servers[] | select(.id == "pg3") | .state' topology.json)" = down ]
+	[ "$(observed_roles)" = \
+		"pg1:primary pg2:primary pg3:down pg4:replica pg5:replica pg6:replica pg7:replica pg8:replica" ]
+	streams_from pg7 pg1
+	check_data ledger.txt
 }
 
 @test "two orchestrators started at once: one primary is promoted, once, and the topology stays valid" {
@@ -124,8 +133,13 @@ logged_nonempty() {
 	[ "$(cat a.log b.log | jq -r 'select(.event == "topology" and .result == "written") | .version' |
 		sort -n | tr '\n' ' ')" = "$(seq -s ' ' $((base + 1)) "$(jq .version topology.json)") " ]
 	converge
+	new=$(shard_members s1 primary)
+	[ "$new" = pg3 ] || [ "$new" = pg5 ]
 	[ "$(shard_members s1 replica | wc -w)" -eq 2 ]
-	[ "$(shard_members s1 primary)" != pg1 ]
+	[ "$(jq -r '.servers[] | select(.id == "pg1") | .state' topology.json)" = fenced ]
+	[ "$(observed_roles | tr ' ' '\n' | grep ':primary$' | sort | tr '\n' ' ')" = \
+		"$(printf '%s\n' pg2:primary "$new:primary" | sort | tr '\n' ' ')" ]
+	for id in $(shard_members s1 replica); do streams_from "$id" "$new"; done
 	check_data ledger.txt
 }
 
