@@ -94,6 +94,18 @@ add(struct planner *p, enum action_kind kind, int server, int shard, const char 
 	return a;
 }
 
+/*
+ * A complete action (every field set after add) takes effect on the
+ * resulting topology through the executor's own table (action_effect.c),
+ * so the topology planned is the one the executor publishes.
+ */
+static struct action *
+effect(struct planner *p, struct action *a)
+{
+	action_effect(p->res, a);
+	return a;
+}
+
 static struct action *
 alert(struct planner *p, enum alert_severity severity, int server, int shard,
     const char *reason)
@@ -297,14 +309,6 @@ candidate(const struct planner *p, int shard, size_t *count)
 	return seen >= 0 && topo->servers[seen].role == ROLE_REPLICA ? seen : best;
 }
 
-static void
-leave_shard(struct topology *res, int server, enum server_state state)
-{
-	res->servers[server].state = state;
-	res->servers[server].role = ROLE_NONE;
-	res->servers[server].shard = -1;
-}
-
 /* Wipe (unless already wiped) and clone server as a reserve of shard; returns the clone. */
 static struct action *
 reclone(struct planner *p, int server, int shard, const char *why)
@@ -313,20 +317,15 @@ reclone(struct planner *p, int server, int shard, const char *why)
 	int source = topology_shard_primary(p->res, shard);
 	struct action *a;
 
-	if (p->res->servers[server].state != SERVER_WIPED) {
-		add(p, ACTION_WIPE, server, topo->servers[server].shard,
-		    "%s: its data directory is wiped so it never rejoins with its old history", why);
-		leave_shard(p->res, server, SERVER_WIPED);
-	}
+	if (p->res->servers[server].state != SERVER_WIPED)
+		effect(p, add(p, ACTION_WIPE, server, topo->servers[server].shard,
+		    "%s: its data directory is wiped so it never rejoins with its old history", why));
 	a = add(p, ACTION_CLONE, server, shard,
 	    "%s: cloned from primary \"%s\" to join shard \"%s\" as a reserve (a read replica)",
 	    why, topo->servers[source].id, topo->shards[shard].id);
 	a->primary = source;
 	depend(a, p->promoted[shard]);
-	p->res->servers[server].state = SERVER_UP;
-	p->res->servers[server].role = ROLE_RESERVE;
-	p->res->servers[server].shard = shard;
-	return a;
+	return effect(p, a);
 }
 
 /*
@@ -392,9 +391,8 @@ failover(struct planner *p, int shard)
 		alert(p, ALERT_CRITICAL, old, shard, why);
 		return;
 	}
-	add(p, ACTION_FENCE, old, shard,
-	    "%s: fenced so it can never acknowledge another write; if it returns it is wiped", why);
-	leave_shard(p->res, old, SERVER_FENCED);
+	effect(p, add(p, ACTION_FENCE, old, shard,
+	    "%s: fenced so it can never acknowledge another write; if it returns it is wiped", why));
 	if (observed(p, best) == HEALTH_ROLE_PRIMARY)
 		promote = add(p, ACTION_PROMOTE, best, shard,
 		    "%s: \"%s\" already answers as a primary, so its interrupted promotion is completed",
@@ -409,7 +407,7 @@ failover(struct planner *p, int shard)
 	promote->lsn = observed(p, best) == HEALTH_ROLE_PRIMARY ? p->obs[best]->current_lsn :
 	    wal_position(p, best);
 	p->promoted[shard] = p->plan->count;
-	p->res->servers[best].role = ROLE_PRIMARY;
+	effect(p, promote);
 	follow(p, shard, best, promote->lsn);
 }
 
@@ -429,14 +427,13 @@ mark_lost(struct planner *p, int i)
 		    s->id, topo->shards[s->shard].id, (long long)p->in->failures[i], plural(p->in->failures[i]),
 		    why_unreachable(p, i), s->id);
 		a->shard_down = a->data_loss = 1;
-		p->res->shards[s->shard].state = SHARD_DOWN;
 	} else {
-		add(p, ACTION_MARK_DOWN, i, s->shard,
+		a = add(p, ACTION_MARK_DOWN, i, s->shard,
 		    "%s \"%s\"%s unreachable for %lld consecutive probe%s (%s)",
 		    s->role == ROLE_NONE ? "server" : server_role_name(s->role), s->id, where,
 		    (long long)p->in->failures[i], plural(p->in->failures[i]), why_unreachable(p, i));
 	}
-	p->res->servers[i].state = SERVER_DOWN;
+	effect(p, a);
 }
 
 static void
@@ -530,15 +527,13 @@ rejoin_unreplicated(struct planner *p, int i)
 		alert(p, ALERT_WARNING, i, s->shard, why);
 		return;
 	}
-	add(p, ACTION_MARK_ACTIVE, i, s->shard,
+	effect(p, add(p, ACTION_MARK_ACTIVE, i, s->shard,
 	    "server \"%s\", the only copy of no-replication shard \"%s\", answers again: it keeps its data and the shard is routed to again",
-	    s->id, topo->shards[s->shard].id);
+	    s->id, topo->shards[s->shard].id));
 	snprintf(why, sizeof(why),
 	    "keys of shard \"%s\" written while \"%s\" was down are on the shards after it clockwise and are not visible until moved back",
 	    topo->shards[s->shard].id, s->id);
 	alert(p, ALERT_WARNING, i, s->shard, why);
-	p->res->servers[i].state = SERVER_UP;
-	p->res->shards[s->shard].state = SHARD_ACTIVE;
 }
 
 static void
@@ -647,7 +642,7 @@ activate(struct planner *p, int shard, int reserve, size_t active)
 	    topo->shards[shard].id, active, topo->replication_factor, topo->servers[reserve].id,
 	    cloned_here(p, reserve) ? " once it streams from the primary and has caught up" : "");
 	depend(a, p->promoted[shard]);
-	p->res->servers[reserve].role = ROLE_REPLICA;
+	effect(p, a);
 }
 
 /* A reserve another shard can give: streaming in its own shard, untouched by this plan. */
@@ -692,12 +687,10 @@ take_reserve(struct planner *p, int shard, int reserve, int from, size_t active)
 	const struct topology *topo = p->topo;
 	char why[512];
 
-	add(p, ACTION_DETACH, reserve, from,
+	effect(p, add(p, ACTION_DETACH, reserve, from,
 	    "shard \"%s\" needs an active replica and has no reserve; shard \"%s\" has the most reserves (%zu): \"%s\" stops following its primary",
 	    topo->shards[shard].id, topo->shards[from].id, reserves_of(p->res, from),
-	    topo->servers[reserve].id);
-	p->res->servers[reserve].role = ROLE_NONE;
-	p->res->servers[reserve].shard = -1;
+	    topo->servers[reserve].id));
 	snprintf(why, sizeof(why), "reserve \"%s\" taken from shard \"%s\" for shard \"%s\"",
 	    topo->servers[reserve].id, topo->shards[from].id, topo->shards[shard].id);
 	reclone(p, reserve, shard, why);
