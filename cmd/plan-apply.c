@@ -113,6 +113,35 @@ print_line(json_t *line, void *arg)
 		fflush(stdout);
 }
 
+/*
+ * Read the plan against topo.  A plan made from another topology version is
+ * stale (exit 5) whatever else is wrong with it: it may name servers that
+ * have left the topology since, which is no fault of the plan's.
+ */
+static int
+read_plan(const struct args *a, const struct topology *topo, struct action_list *list)
+{
+	struct problems problems = { 0 };
+	json_t *doc, *version;
+	int status;
+
+	if ((status = json_document_load(a->plan, &doc)) != 0)
+		return status;
+	version = json_object_get(doc, "topology_version");
+	if (json_is_integer(version) && json_integer_value(version) != topo->version) {
+		error_report("the plan was made from topology version %lld, but \"%s\" is version %lld",
+		    (long long)json_integer_value(version), a->topology, (long long)topo->version);
+		error_hint("plan again from the stored topology: health-probe | orchestrate | plan-apply");
+		json_decref(doc);
+		return EXIT_STATUS_CONFLICT;
+	}
+	status = actions_from_json(doc, topo, list, &problems) == 0 ? 0 : EXIT_STATUS_INPUT;
+	problems_report(&problems, json_document_source(a->plan), 0);
+	problems_free(&problems);
+	json_decref(doc);
+	return status;
+}
+
 static int
 execute(struct args *a)
 {
@@ -128,13 +157,7 @@ execute(struct args *a)
 		return status;
 	}
 	memset(&list, 0, sizeof(list));
-	status = actions_load(a->plan, &topo, &list);
-	if (status == 0 && list.topology_version != topo.version) {
-		error_report("the plan was made from topology version %lld, but \"%s\" is version %lld",
-		    (long long)list.topology_version, a->topology, (long long)topo.version);
-		error_hint("plan again from the stored topology: health-probe | orchestrate | plan-apply");
-		status = EXIT_STATUS_CONFLICT;
-	}
+	status = read_plan(a, &topo, &list);
 	if (status == 0)
 		status = apply_plan(&topo, list.actions, list.count, &a->apply, &published);
 	action_list_free(&list);

@@ -48,6 +48,7 @@ struct context {
 	char *slot, *password, *conninfo;
 	PGconn *primary_conn, *replica_conn;
 	char *primary_sysid;
+	struct replica_former former;   /* where it streamed from before; host "" if nowhere */
 };
 
 static void
@@ -131,39 +132,22 @@ static int
 load_spec(struct context *c)
 {
 	const char *dir = c->topo->servers[c->server].data_directory;
-	size_t n = strlen(dir) + sizeof("/" SERVER_RECORD_FILE);
-	char *path = xmalloc(n);
-	const char *id;
-	int status;
+	char *path = xconcat(dir, "/" SERVER_RECORD_FILE);
+	int status = server_record_read(path, &c->spec, &c->record);
 
-	snprintf(path, n, "%s/%s", dir, SERVER_RECORD_FILE);
-	status = json_document_load(path, &c->record);
+	free(path);
 	if (status != 0) {
 		error_hint("provision server \"%s\" with server-init first", c->id);
-		free(path);
-		return EXIT_STATUS_FAILURE;
+		return status;
 	}
-	memset(&c->spec, 0, sizeof(c->spec));
 	c->spec.data_directory = dir;
 	c->spec.timeout = c->req->timeout;
-	id = json_string_value(json_object_get(c->record, "id"));
-	c->spec.id = id;
-	c->spec.zone = json_string_value(json_object_get(c->record, "zone"));
-	c->spec.host = json_string_value(json_object_get(c->record, "host"));
-	c->spec.listen_address = json_string_value(json_object_get(c->record, "listen_address"));
-	c->spec.user = json_string_value(json_object_get(c->record, "user"));
-	c->spec.replication_user = json_string_value(json_object_get(c->record, "replication_user"));
-	c->spec.port = (int)json_integer_value(json_object_get(c->record, "port"));
-	if (!c->spec.id || !c->spec.zone || !c->spec.host || !c->spec.listen_address ||
-	    !c->spec.user || !c->spec.replication_user || c->spec.port <= 0) {
-		error_report("%s: not a server-init settings record", path);
-		status = EXIT_STATUS_FAILURE;
-	} else if (strcmp(id, c->id) != 0) {
-		error_report("data directory \"%s\" belongs to server \"%s\", not \"%s\"", dir, id, c->id);
-		status = EXIT_STATUS_CONFLICT;
+	if (strcmp(c->spec.id, c->id) != 0) {
+		error_report("data directory \"%s\" belongs to server \"%s\", not \"%s\"", dir,
+		    c->spec.id, c->id);
+		return EXIT_STATUS_CONFLICT;
 	}
-	free(path);
-	return status;
+	return 0;
 }
 
 /* The replication role's password: replication_password, else the passfile. */
@@ -205,12 +189,29 @@ query_value(PGconn *conn, const char *label, const char *sql)
 	return value;
 }
 
+/*
+ * Why the primary cannot take writes (NULL: it can): in recovery, or made
+ * read-only (a fence sets default_transaction_read_only).  Either way a
+ * replica attached to it would follow a server that is not the shard's
+ * primary any more.
+ */
+static const char *
+not_writable(const char *recovery, const char *read_only)
+{
+	if (strcmp(recovery, "true") == 0)
+		return "it is in recovery";
+	if (strcmp(read_only, "on") == 0)
+		return "it is read-only (default_transaction_read_only is on)";
+	return NULL;
+}
+
 /* Connect to the primary, check that it is one, and keep its slot for the replica. */
 static int
 prepare_primary(struct context *c)
 {
 	const struct topology_server *p = &c->topo->servers[c->primary];
-	char *recovery;
+	char *recovery, *read_only;
+	const char *why;
 	int status = 0;
 
 	c->primary_conn = conn_open(p->conninfo, p->id, c->cfg->credentials_file,
@@ -218,17 +219,24 @@ prepare_primary(struct context *c)
 	if (c->primary_conn == NULL)
 		return EXIT_STATUS_DOWN;
 	recovery = query_value(c->primary_conn, p->id, "SELECT pg_is_in_recovery()::text");
+	read_only = query_value(c->primary_conn, p->id,
+	    "SELECT current_setting('default_transaction_read_only')");
 	c->primary_sysid = query_value(c->primary_conn, p->id,
 	    "SELECT system_identifier::text FROM pg_control_system()");
-	if (recovery == NULL || c->primary_sysid == NULL)
+	if (recovery == NULL || read_only == NULL || c->primary_sysid == NULL)
 		status = EXIT_STATUS_FAILURE;
-	else if (strcmp(recovery, "true") == 0) {
-		error_report("server \"%s\" is not a primary: it is in recovery", p->id);
-		error_hint("promote it first, or name the shard's primary with --primary");
+	else if ((why = not_writable(recovery, read_only)) != NULL) {
+		error_report("server \"%s\" is not a primary: %s", p->id, why);
+		if (strcmp(recovery, "true") == 0)
+			error_hint("promote it first, or name the shard's primary with --primary");
+		else
+			error_hint("a fenced primary is read-only: name the shard's new primary with --primary, or, if \"%s\" is to stay primary, ALTER SYSTEM RESET default_transaction_read_only and reload it",
+			    p->id);
 		status = EXIT_STATUS_MISMATCH;
 	} else
 		status = replica_slot_ensure(c->primary_conn, p->id, c->slot);
 	free(recovery);
+	free(read_only);
 	return status;
 }
 
@@ -423,7 +431,7 @@ wait_streaming(struct context *c, const struct log_mark *mark)
 			error_report("server \"%s\" cannot follow \"%s\": its history diverged from the primary's",
 			    c->id, c->primary_id);
 			error_detail("%s", diverged);
-			error_hint("rewind it with pg_rewind, or wipe it (server-init --wipe) and attach it again to re-clone it");
+			error_hint("a diverged server is never rewound: the orchestrator wipes and re-clones it; by hand, run server-init --wipe on it, then replica-attach");
 			free(diverged);
 			return EXIT_STATUS_CONFLICT;
 		}
@@ -485,8 +493,8 @@ release_slot(struct context *c)
 		if (pid == NULL)
 			return 0;
 		if (now() >= deadline) {
-			error_report("replication slot \"%s\" on \"%s\" is still in use by process %s",
-			    c->slot, c->primary_id, pid);
+			error_report("replication slot \"%s\" on \"%s\" was still in use by process %s after %g seconds",
+			    c->slot, c->primary_id, pid, c->req->timeout);
 			free(pid);
 			return EXIT_STATUS_TIMEOUT;
 		}
@@ -506,7 +514,8 @@ static int
 converge(struct context *c, const char **action)
 {
 	const char *dir = c->spec.data_directory;
-	struct replica_link link = { c->conninfo, c->slot, c->password, c->cfg->replication_user };
+	struct replica_link link = { c->conninfo, c->slot, c->password, c->cfg->replication_user,
+	    c->primary_id };
 	enum replica_state state = STATE_FOREIGN;
 	struct log_mark mark;
 	int status;
@@ -515,6 +524,8 @@ converge(struct context *c, const char **action)
 	if (replica_server_start(dir, c->cfg, c->ra, c->req->timeout) == 0 &&
 	    (c->replica_conn = open_replica(c)) != NULL) {
 		status = inspect(c, &state);
+		if (status == 0 && state != STATE_CONFIGURED)
+			status = replica_former_find(c->replica_conn, c->id, c->topo, &c->former);
 		if (status != 0)
 			return status;
 	} else
@@ -550,9 +561,11 @@ int
 replica_attach(const struct topology *topo, const struct replica_request *req,
     const struct config *cfg, const struct runas *ra, struct replica_result *res)
 {
-	struct context c = { .topo = topo, .req = req, .cfg = cfg, .ra = ra };
+	struct context c = { .topo = topo, .req = req, .cfg = cfg, .ra = ra,
+		.former = { .server = -1 } };
 	const char *action = NULL;
 	char *passfile = NULL, *lsn = NULL, *names = NULL, why[256];
+	char *former_server = NULL, *former_result = NULL;
 	int status, lock = -1;
 
 	memset(res, 0, sizeof(*res));
@@ -592,19 +605,33 @@ replica_attach(const struct topology *topo, const struct replica_request *req,
 		status = EXIT_STATUS_FAILURE;
 		goto out;
 	}
+	/*
+	 * Only now: until the replica streams from its primary, the old slot is
+	 * its way back; and last, so a failover's essentials come first.
+	 */
+	if (c.former.host[0] != '\0' && c.former.server != c.primary && c.former.server != c.server) {
+		replica_former_release(topo, &c.former, c.id, c.slot, cfg, req->timeout);
+		former_server = c.former.server >= 0 ? xstrdup(topo->servers[c.former.server].id) :
+		    NULL;
+		former_result = xstrdup(c.former.result);
+	}
 	res->server = xstrdup(c.id);
 	res->primary = xstrdup(c.primary_id);
 	res->slot = xstrdup(c.slot);
 	res->action = xstrdup(action);
 	res->lsn = lsn;
 	res->sync_names = names;
-	lsn = names = NULL;
+	res->former_server = former_server;
+	res->former_result = former_result;
+	lsn = names = former_server = former_result = NULL;
 out:
 	if (lock >= 0)
 		close(lock);
 	free(passfile);
 	free(lsn);
 	free(names);
+	free(former_server);
+	free(former_result);
 	context_free(&c);
 	return status;
 }
@@ -612,10 +639,14 @@ out:
 json_t *
 replica_result_json(const struct replica_result *res)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "server", res->server,
+	json_t *former = res->former_result == NULL ? json_null() :
+	    json_pack("{s:s?, s:s, s:s}", "server", res->former_server, "slot", res->slot,
+	    "result", res->former_result);
+
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "server", res->server,
 	    "primary", res->primary, "slot", res->slot, "state", "streaming",
 	    "action", res->action, "lsn", res->lsn,
-	    "synchronous_standby_names", res->sync_names);
+	    "synchronous_standby_names", res->sync_names, "former_upstream", former);
 }
 
 void
@@ -627,5 +658,7 @@ replica_result_free(struct replica_result *res)
 	free(res->action);
 	free(res->lsn);
 	free(res->sync_names);
+	free(res->former_server);
+	free(res->former_result);
 	memset(res, 0, sizeof(*res));
 }

@@ -41,6 +41,11 @@ struct replica_result {
 	char *action;           /* "cloned", "repointed" or "unchanged" */
 	char *lsn;              /* the replica's last replayed LSN */
 	char *sync_names;       /* the primary's synchronous_standby_names now */
+	char *former_server;    /* the upstream it left (NULL: none, or not in the topology) */
+	char *former_result;    /* NULL when it left none; else what became of its slot
+	                         * there: "dropped", "absent", "unreachable" (left: it is
+	                         * wiped when it returns), "failed", "unknown" (the
+	                         * upstream is not in the topology) */
 };
 
 /*
@@ -49,22 +54,29 @@ struct replica_result {
  * that primary's cluster, re-point it when it streams from another server
  * of that cluster, and leave it when it already streams from the primary.
  * Then set the primary's synchronous_standby_names (replica_sync_names).
+ * Once it streams, the slot named for it on the server it streamed from
+ * before (a former upstream that lives on) is dropped, so that server does
+ * not keep WAL for it forever; one that cannot be reached keeps it, with a
+ * warning (it is wiped when it returns).
  * Every step is idempotent and an interrupted run converges when rerun: the
  * old data directory is replaced only once the clone is complete.
  * Returns 0 with res filled (free with replica_result_free), or an exit
  * status after reporting: EXIT_STATUS_INPUT (the topology cannot name such
  * a replica), EXIT_STATUS_CONFIG (no replication password), EXIT_STATUS_DOWN
  * (the primary cannot be reached), EXIT_STATUS_MISMATCH (the primary is in
- * recovery), EXIT_STATUS_CONFLICT (the replica's history diverged from the
+ * recovery or read-only), EXIT_STATUS_CONFLICT (the replica's history diverged from the
  * primary's, or its data directory belongs to another server),
- * EXIT_STATUS_TIMEOUT (not streaming within the timeout, or the slot
- * held by another process that long), or
+ * EXIT_STATUS_TIMEOUT (not streaming within the timeout, the base backup
+ * not done within it, or the slot held by another process that long), or
  * EXIT_STATUS_FAILURE.
  */
 int replica_attach(const struct topology *topo, const struct replica_request *request,
     const struct config *cfg, const struct runas *ra, struct replica_result *res);
 
-/* { server, primary, slot, state: "streaming", action, lsn, synchronous_standby_names }. */
+/*
+ * { server, primary, slot, state: "streaming", action, lsn,
+ *   synchronous_standby_names, former_upstream: null | { server, slot, result } }.
+ */
 json_t *replica_result_json(const struct replica_result *res);
 void replica_result_free(struct replica_result *res);
 

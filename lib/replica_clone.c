@@ -386,9 +386,16 @@ configure_job_run(void *arg)
 	return rc;
 }
 
+/*
+ * pg_basebackup into tmp, bounded by timeout: a primary that stops
+ * answering mid-backup would otherwise hold replica-attach forever.  On a
+ * timeout pg_basebackup (with its WAL streaming child) is killed and tmp
+ * removed, so nothing partial is left for a rerun to trip over.  Returns 0,
+ * EXIT_STATUS_TIMEOUT or EXIT_STATUS_FAILURE, after reporting.
+ */
 static int
-base_backup(const char *tmp, const struct replica_link *link, const struct config *cfg,
-    const struct runas *ra)
+base_backup(const char *tmp, const struct server_spec *spec, const struct replica_link *link,
+    const struct config *cfg, const struct runas *ra)
 {
 	char *path = xconcat(cfg->pg_bindir, "/pg_basebackup");
 	char *argv[] = { path, (char *)"-D", (char *)tmp, (char *)"-X", (char *)"stream",
@@ -399,14 +406,22 @@ base_backup(const char *tmp, const struct replica_link *link, const struct confi
 	if (mkdir(tmp, 0700) != 0) {
 		error_report("could not create directory \"%s\": %s", tmp, strerror(errno));
 		free(path);
-		return -1;
+		return EXIT_STATUS_FAILURE;
 	}
 	rc = runas_chown(ra, tmp);
 	/* The password is in the passfile the conninfo names, never here. */
-	if (rc == 0 && (rc = runas_command(ra, argv, 1)) > 0)
-		error_report("pg_basebackup into \"%s\" failed (exit status %d)", tmp, rc);
+	if (rc == 0)
+		rc = runas_command_until(ra, argv, 1, spec->timeout);
 	free(path);
-	return rc == 0 ? 0 : -1;
+	if (rc == RUNAS_TIMED_OUT) {
+		error_report("server \"%s\" was not cloned from \"%s\" within %g seconds: the base backup was stopped",
+		    spec->id, link->primary_id, spec->timeout);
+		error_hint("check that \"%s\" answers, then run replica-attach again", link->primary_id);
+		return remove_tree(tmp) == 0 ? EXIT_STATUS_TIMEOUT : EXIT_STATUS_FAILURE;
+	}
+	if (rc > 0)
+		error_report("pg_basebackup into \"%s\" failed (exit status %d)", tmp, rc);
+	return rc == 0 ? 0 : EXIT_STATUS_FAILURE;
 }
 
 int
@@ -417,23 +432,28 @@ replica_clone(const struct server_spec *spec, const struct replica_link *link,
 	char *tmp = xconcat(dir, ".clone.tmp"), *fresh = xconcat(dir, ".clone.new");
 	char *old = xconcat(dir, ".old.tmp");
 	struct configure_job job = { tmp, spec, link };
-	int rc = -1;
+	int rc = EXIT_STATUS_FAILURE;
 
 	/* pg_basebackup reads the passfile where primary_conninfo will name it. */
 	if (replica_server_stop(dir, cfg, ra, spec->timeout) != 0 ||
 	    replica_write_passfile(dir, ra, link->user, link->password) != 0 ||
-	    remove_tree(tmp) != 0 || base_backup(tmp, link, cfg, ra) != 0 ||
-	    runas_call(ra, configure_job_run, &job) != 0)
+	    remove_tree(tmp) != 0)
+		goto out;
+	if ((rc = base_backup(tmp, spec, link, cfg, ra)) != 0)
+		goto out;
+	rc = EXIT_STATUS_FAILURE;
+	if (runas_call(ra, configure_job_run, &job) != 0)
 		goto out;
 	/* Complete: from here a rerun finishes the swap instead of cloning again. */
 	if (move(tmp, fresh) != 0 || sync_parent(fresh) != 0 ||
 	    move(dir, old) != 0 || move(fresh, dir) != 0 || sync_parent(dir) != 0 ||
 	    remove_tree(old) != 0)
 		goto out;
-	rc = replica_server_start(dir, cfg, ra, spec->timeout);
+	if (replica_server_start(dir, cfg, ra, spec->timeout) == 0)
+		rc = 0;
 out:
 	free(tmp);
 	free(fresh);
 	free(old);
-	return rc == 0 ? 0 : EXIT_STATUS_FAILURE;
+	return rc;
 }

@@ -16,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -109,11 +110,15 @@ wait_child(pid_t pid, const char *what)
 	return -1;
 }
 
-int
-runas_command(const struct runas *ra, char *const argv[], int quiet)
+/*
+ * Fork argv as the user and return the child's pid, or -1 after reporting.
+ * own_group: the child leads a new process group, so everything it forks
+ * can be killed with it.
+ */
+static pid_t
+spawn(const struct runas *ra, char *const argv[], int quiet, int own_group)
 {
 	pid_t pid, parent = getpid();
-	int status;
 
 	/* Buffered output must not be written twice, by parent and child. */
 	fflush(NULL);
@@ -122,31 +127,86 @@ runas_command(const struct runas *ra, char *const argv[], int quiet)
 		error_report("could not fork for \"%s\": %s", argv[0], strerror(errno));
 		return -1;
 	}
-	if (pid == 0) {
-		become_user(ra);
-		/*
-		 * Die with the caller: a pg_basebackup left running by a killed
-		 * replica-attach would write into a directory a rerun is replacing.
-		 * Set after become_user, which clears it; a pg_ctl-started
-		 * postmaster is its grandchild and is not affected.
-		 */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
-			_exit(CHILD_SETUP_FAILED);
-		if (chdir("/") != 0)
-			_exit(CHILD_SETUP_FAILED);
-		if (quiet) {
-			int null = open("/dev/null", O_WRONLY);
-
-			if (null < 0 || dup2(null, STDOUT_FILENO) < 0)
-				_exit(CHILD_SETUP_FAILED);
-		}
-		close_inherited();
-		execv(argv[0], argv);
-		error_report("could not run \"%s\": %s", argv[0], strerror(errno));
-		_exit(CHILD_SETUP_FAILED);
+	if (pid > 0) {
+		/* Also here, so the group exists before the parent may kill it. */
+		if (own_group)
+			setpgid(pid, pid);
+		return pid;
 	}
-	status = wait_child(pid, argv[0]);
-	return status;
+	if (own_group && setpgid(0, 0) != 0)
+		_exit(CHILD_SETUP_FAILED);
+	become_user(ra);
+	/*
+	 * Die with the caller: a pg_basebackup left running by a killed
+	 * replica-attach would write into a directory a rerun is replacing.
+	 * Set after become_user, which clears it; a pg_ctl-started
+	 * postmaster is its grandchild and is not affected.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+		_exit(CHILD_SETUP_FAILED);
+	if (chdir("/") != 0)
+		_exit(CHILD_SETUP_FAILED);
+	if (quiet) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null < 0 || dup2(null, STDOUT_FILENO) < 0)
+			_exit(CHILD_SETUP_FAILED);
+	}
+	close_inherited();
+	execv(argv[0], argv);
+	error_report("could not run \"%s\": %s", argv[0], strerror(errno));
+	_exit(CHILD_SETUP_FAILED);
+}
+
+int
+runas_command(const struct runas *ra, char *const argv[], int quiet)
+{
+	pid_t pid = spawn(ra, argv, quiet, 0);
+
+	return pid < 0 ? -1 : wait_child(pid, argv[0]);
+}
+
+static double
+monotonic_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int
+runas_command_until(const struct runas *ra, char *const argv[], int quiet, double seconds)
+{
+	double deadline = monotonic_now() + seconds;
+	pid_t pid = spawn(ra, argv, quiet, 1), done;
+	int wstatus;
+
+	if (pid < 0)
+		return -1;
+	for (;;) {
+		done = waitpid(pid, &wstatus, WNOHANG);
+		if (done < 0 && errno != EINTR) {
+			error_report("could not wait for %s: %s", argv[0], strerror(errno));
+			return -1;
+		}
+		if (done == pid)
+			break;
+		if (monotonic_now() >= deadline) {
+			/* The group: pg_basebackup streams WAL from a forked child. */
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+				;
+			return RUNAS_TIMED_OUT;
+		}
+		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
+	}
+	if (WIFEXITED(wstatus))
+		return WEXITSTATUS(wstatus);
+	error_report("%s was terminated by signal %d", argv[0],
+	    WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0);
+	return -1;
 }
 
 int

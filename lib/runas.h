@@ -38,6 +38,20 @@ void runas_free(struct runas *ra);
  */
 int runas_command(const struct runas *ra, char *const argv[], int quiet);
 
+/* What runas_command_until returns when it killed the command for its deadline. */
+#define RUNAS_TIMED_OUT (-2)
+
+/*
+ * runas_command, bounded: the command runs in a process group of its own,
+ * and when it has not ended within seconds the whole group is killed
+ * (SIGKILL) and reaped.  Returns its exit status (0-255), RUNAS_TIMED_OUT
+ * (nothing reported: the caller says what it was waiting for), or -1 after
+ * reporting.  Processes the command left in other groups (a daemon) are
+ * not touched.
+ */
+int runas_command_until(const struct runas *ra, char *const argv[], int quiet,
+    double seconds);
+
 /*
  * Call fn(arg) as the user: in a child that drops privileges when active,
  * directly otherwise.  fn returns 0 or -1 (after reporting); that is what

@@ -197,7 +197,18 @@ write_settings(const char *dir, const struct server_spec *spec)
 	setting(&t, "max_wal_senders", "16", 0);
 	setting(&t, "max_replication_slots", "16", 0);
 	setting(&t, "hot_standby", "on", 0);
-	/* pg_rewind needs hint bits logged; checksums already imply it. */
+	/*
+	 * How soon a standby retries its upstream after its WAL receiver ended
+	 * (default 5s).  A primary that restarts gets its synchronous standbys
+	 * back only then, and its commits wait meanwhile; a re-point by reload
+	 * is not delayed by it (bench/bench-repoint).
+	 */
+	setting(&t, "wal_retrieve_retry_interval", "1s", 1);
+	/*
+	 * pg_rewind needs hint bits logged (checksums imply it anyway).  The
+	 * toolkit itself never rewinds: a diverged server is wiped and
+	 * re-cloned; this only keeps pg_rewind open to an operator.
+	 */
 	setting(&t, "wal_log_hints", "on", 0);
 	setting(&t, "logging_collector", "on", 0);
 	setting(&t, "log_directory", "log", 1);

@@ -179,3 +179,13 @@ plan-apply: HINT: wait for it to finish, or use --wait"
 	assert_stderr "plan-apply: unrecognized option '--bogus'
 Try \"plan-apply --help\" for more information."
 }
+
+@test "a stale plan naming a server that has left the topology is stale, not bad input" {
+	lost_server_plan
+	jq '.version = 3 | .servers |= map(select(.id != "pg1")) | .shards |= map(select(.id != "s1"))' \
+		topology.json > moved.json
+	mv moved.json topology.json
+	run --separate-stderr plan-apply -t topology.json plan.json
+	assert_status 5
+	[[ "$stderr" == "plan-apply: the plan was made from topology version 2, but \"topology.json\" is version 3"* ]]
+}

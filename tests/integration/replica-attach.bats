@@ -140,6 +140,11 @@ attach_all() {
 		run --separate-stderr replica-attach -t topology.json --primary pg2 "$id"
 		assert_status 0
 		[ "$(jq -r '[.primary, .action] | join(" ")' <<< "$output")" = "pg2 repointed" ]
+		# The dead former primary keeps its slot, and the run says so.
+		[ "$(jq -c .former_upstream <<< "$output")" = \
+			'{"server":"pg1","slot":"shardkit_'"$id"'","result":"unreachable"}' ]
+		[ "${#stderr_lines[@]}" -eq 1 ]
+		[[ "${stderr_lines[0]}" == "replica-attach: warning: replication slot \"shardkit_$id\" is left on \"pg1\", the former upstream of \"$id\": it cannot be reached ("*"); it is wiped when it returns" ]]
 	done
 	[ "$(receiver "$PORT_pg3")" = "streaming $PORT_pg2" ]
 	[ "$(receiver "$PORT_pg4")" = "streaming $PORT_pg2" ]
@@ -147,6 +152,93 @@ attach_all() {
 	sql "$PORT_pg2" "INSERT INTO t VALUES (2)"
 	wait_for "$PORT_pg3" "SELECT count(*) FROM t" 2
 	wait_for "$PORT_pg4" "SELECT count(*) FROM t" 2
+}
+
+@test "re-pointing away from a former primary that lives on drops its slot there" {
+	attach_all
+	sql "$PORT_pg1" "CREATE TABLE t (v int); INSERT INTO t VALUES (1)"
+	wait_for "$PORT_pg3" "SELECT count(*) FROM t" 1
+	wait_for "$PORT_pg4" "SELECT count(*) FROM t" 1
+	# A switchover: pg1 stops cleanly (its replicas get all of its WAL),
+	# pg2 is promoted, and pg1 comes back with the slots it kept.
+	as_pg_user "$PG_BINDIR/pg_ctl" -D "$work/pg1" -m fast -w stop > /dev/null
+	[ "$(sql "$PORT_pg2" "SELECT pg_promote()")" = t ]
+	as_pg_user "$PG_BINDIR/pg_ctl" -D "$work/pg1" -w -l "$work/pg1/log/postmaster.log" start > /dev/null
+	[ "$(sql "$PORT_pg1" "SELECT string_agg(slot_name, ',' ORDER BY slot_name) FROM pg_replication_slots")" = \
+		"shardkit_pg2,shardkit_pg3,shardkit_pg4" ]
+	run --separate-stderr replica-attach -t topology.json --primary pg2 pg3
+	assert_status 0
+	[ -z "$stderr" ]
+	[ "$(jq -r '[.primary, .action] | join(" ")' <<< "$output")" = "pg2 repointed" ]
+	[ "$(jq -c .former_upstream <<< "$output")" = '{"server":"pg1","slot":"shardkit_pg3","result":"dropped"}' ]
+	[ "$(sql "$PORT_pg1" "SELECT string_agg(slot_name, ',' ORDER BY slot_name) FROM pg_replication_slots")" = \
+		"shardkit_pg2,shardkit_pg4" ]
+	[ "$(receiver "$PORT_pg3")" = "streaming $PORT_pg2" ]
+	# Attaching again finds nothing to leave behind.
+	run --separate-stderr replica-attach -t topology.json --primary pg2 pg3
+	assert_status 0
+	[ "$(jq -r .action <<< "$output")" = unchanged ]
+	[ "$(jq -c .former_upstream <<< "$output")" = null ]
+}
+
+@test "a frozen former primary keeps its slot and does not hold up the re-point" {
+	attach_all
+	as_pg_user "$PG_BINDIR/pg_ctl" -D "$work/pg1" -m fast -w stop > /dev/null
+	[ "$(sql "$PORT_pg2" "SELECT pg_promote()")" = t ]
+	as_pg_user "$PG_BINDIR/pg_ctl" -D "$work/pg1" -w -l "$work/pg1/log/postmaster.log" start > /dev/null
+	postmaster=$(head -n 1 pg1/postmaster.pid)
+	pkill -STOP -P "$postmaster"
+	kill -STOP "$postmaster"
+	run --separate-stderr replica-attach -t topology.json --primary pg2 pg3
+	kill -CONT "$postmaster"
+	pkill -CONT -P "$postmaster"
+	assert_status 0
+	[ "$(jq -c .former_upstream <<< "$output")" = '{"server":"pg1","slot":"shardkit_pg3","result":"unreachable"}' ]
+	[[ "$stderr" == "replica-attach: warning: replication slot \"shardkit_pg3\" is left on \"pg1\", the former upstream of \"pg3\": it cannot be reached ("*"); it is wiped when it returns" ]]
+	[ "$(receiver "$PORT_pg3")" = "streaming $PORT_pg2" ]
+}
+
+@test "a reserve cloned into another shard drops its slot on its former primary" {
+	attach_all
+	server-init -D "$work/pg5" -p "$(free_port)" --id pg5 > "$work/pg5.json"
+	echo "$work/pg5" >> "$work/started"
+	PORT_pg5=$(jq -r .conninfo pg5.json | sed 's/.*port=\([0-9]*\).*/\1/')
+	# pg4 leaves s1's reserve pool for s2, whose primary is pg5.
+	jq --slurpfile pg5 pg5.json '.servers |= map(if .id == "pg4" then .shard = "s2" else . end)
+	    | .servers += [$pg5[0] + {shard: "s2", role: "primary"}]
+	    | .shards += [{id: "s2", state: "active"}] | .version += 1' topology.json > moved.json
+	run --separate-stderr replica-attach -t moved.json pg4
+	assert_status 0
+	[ -z "$stderr" ]
+	[ "$(jq -r '[.primary, .action] | join(" ")' <<< "$output")" = "pg5 cloned" ]
+	[ "$(jq -c .former_upstream <<< "$output")" = '{"server":"pg1","slot":"shardkit_pg4","result":"dropped"}' ]
+	[ "$(sql "$PORT_pg1" "SELECT string_agg(slot_name, ',' ORDER BY slot_name) FROM pg_replication_slots")" = \
+		"shardkit_pg2,shardkit_pg3" ]
+	[ "$(sql "$PORT_pg5" "SELECT string_agg(slot_name || ':' || active, ',') FROM pg_replication_slots")" = \
+		"shardkit_pg4:true" ]
+	[ "$(receiver "$PORT_pg4")" = "streaming $PORT_pg5" ]
+}
+
+@test "a base backup that does not finish within --timeout is stopped and leaves nothing behind, exit 9" {
+	# pg1's checkpointer stopped: the backup's starting checkpoint never comes.
+	postmaster=$(head -n 1 pg1/postmaster.pid)
+	checkpointer=$(pgrep -P "$postmaster" -f checkpointer)
+	[ -n "$checkpointer" ]
+	kill -STOP "$checkpointer"
+	run --separate-stderr replica-attach -t topology.json --timeout 3 pg2
+	kill -CONT "$checkpointer"
+	assert_status 9
+	assert_stderr "replica-attach: server \"pg2\" was not cloned from \"pg1\" within 3 seconds: the base backup was stopped
+replica-attach: HINT: check that \"pg1\" answers, then run replica-attach again"
+	[ -z "$output" ]
+	# pg_basebackup and its WAL streaming child are gone, and so is the partial copy.
+	! pgrep -f "pg_basebackup -D $work/pg2.clone.tmp"
+	[ ! -e pg2.clone.tmp ] && [ ! -e pg2.clone.new ] && [ ! -e pg2.old.tmp ]
+	[ -f pg2/PG_VERSION ] && [ -f pg2/shardkit-server.json ]
+	run --separate-stderr replica-attach -t topology.json pg2
+	assert_status 0
+	[ "$(jq -r .action <<< "$output")" = cloned ]
+	[ "$(receiver "$PORT_pg2")" = "streaming $PORT_pg1" ]
 }
 
 @test "attaching again changes nothing" {
@@ -240,7 +332,7 @@ replica-attach: HINT: see the logs in \"$work/pg2/log\""
 	assert_status 5
 	[ "${stderr_lines[0]}" = "replica-attach: server \"pg3\" cannot follow \"pg2\": its history diverged from the primary's" ]
 	[[ "${stderr_lines[1]}" == "replica-attach: DETAIL: "* ]]
-	[[ "${stderr_lines[2]}" == "replica-attach: HINT: "*"pg_rewind"* ]]
+	[ "${stderr_lines[2]}" = "replica-attach: HINT: a diverged server is never rewound: the orchestrator wipes and re-clones it; by hand, run server-init --wipe on it, then replica-attach" ]
 }
 
 @test "a --primary that is still in recovery is refused, exit 7" {
@@ -252,4 +344,18 @@ replica-attach: HINT: promote it first, or name the shard'"'"'s primary with --p
 	[ -z "$output" ]
 	# pg3 was not touched: still the server server-init made, not in recovery.
 	[ "$(sql "$PORT_pg3" "SELECT pg_is_in_recovery()")" = f ]
+}
+
+@test "a primary made read-only (fenced) is refused, exit 7" {
+	sql "$PORT_pg1" "ALTER SYSTEM SET default_transaction_read_only = on"
+	sql "$PORT_pg1" "SELECT pg_reload_conf()" > /dev/null
+	wait_for "$PORT_pg1" "SHOW default_transaction_read_only" on
+	run --separate-stderr replica-attach -t topology.json pg2
+	assert_status 7
+	assert_stderr 'replica-attach: server "pg1" is not a primary: it is read-only (default_transaction_read_only is on)
+replica-attach: HINT: a fenced primary is read-only: name the shard'"'"'s new primary with --primary, or, if "pg1" is to stay primary, ALTER SYSTEM RESET default_transaction_read_only and reload it'
+	[ -z "$output" ]
+	# Nothing was done: no slot on pg1, pg2 still the server server-init made.
+	[ "$(sql "$PORT_pg1" "SELECT count(*) FROM pg_replication_slots")" = 0 ]
+	[ "$(sql "$PORT_pg2" "SELECT pg_is_in_recovery()")" = f ]
 }

@@ -1,4 +1,4 @@
-/* test_replica.c -- slot names, the synchronous set, a replica's primary_conninfo */
+/* test_replica.c -- slot names, the synchronous set, a replica's primary_conninfo, its former upstream */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -169,6 +169,60 @@ replica_link_conninfo__unparsable__reports_why(void **state)
 	assert_null(strchr(why, '\n'));
 }
 
+static void
+replica_topology_match__host_and_port__finds_the_server(void **state)
+{
+	struct topology t;
+
+	(void)state;
+	load(&t, SHARD_TEXT);
+	assert_int_equal(replica_topology_match(&t, "127.0.0.1", "5503"), 2);
+	assert_int_equal(replica_topology_match(&t, "127.0.0.1", "5505"), 4);
+	topology_free(&t);
+}
+
+static void
+replica_topology_match__other_host_port_or_none__is_minus_one(void **state)
+{
+	struct topology t;
+
+	(void)state;
+	load(&t, SHARD_TEXT);
+	assert_int_equal(replica_topology_match(&t, "127.0.0.2", "5503"), -1);
+	assert_int_equal(replica_topology_match(&t, "127.0.0.1", "5432"), -1);
+	assert_int_equal(replica_topology_match(&t, "", "5501"), -1);
+	assert_int_equal(replica_topology_match(&t, NULL, NULL), -1);
+	topology_free(&t);
+}
+
+static void
+replica_result_json__former_upstream__is_an_object_or_null(void **state)
+{
+	struct replica_result r = { .server = "pg3", .primary = "pg2", .slot = "shardkit_pg3",
+		.action = "repointed", .lsn = "0/3000148", .sync_names = "ANY 1 (\"pg3\")" };
+	json_t *doc = replica_result_json(&r);
+	char *text;
+
+	(void)state;
+	assert_true(json_is_null(json_object_get(doc, "former_upstream")));
+	json_decref(doc);
+	r.former_server = "pg1";
+	r.former_result = "unreachable";
+	doc = replica_result_json(&r);
+	text = json_dumps(json_object_get(doc, "former_upstream"), JSON_SORT_KEYS | JSON_COMPACT);
+	assert_string_equal(text, "{\"result\":\"unreachable\",\"server\":\"pg1\",\"slot\":\"shardkit_pg3\"}");
+	free(text);
+	json_decref(doc);
+	/* Not in the topology: the server is null, the slot and what became of it stay. */
+	r.former_server = NULL;
+	r.former_result = "unknown";
+	doc = replica_result_json(&r);
+	text = json_dumps(json_object_get(doc, "former_upstream"), JSON_SORT_KEYS | JSON_COMPACT);
+	assert_string_equal(text, "{\"result\":\"unknown\",\"server\":null,\"slot\":\"shardkit_pg3\"}");
+	free(text);
+	json_decref(doc);
+}
+
 int
 main(void)
 {
@@ -182,6 +236,9 @@ main(void)
 		cmocka_unit_test(replica_slot_name__longest_id__fits_in_63_bytes),
 		cmocka_unit_test(replica_link_conninfo__primary_conninfo__keeps_host_port_and_tls_only),
 		cmocka_unit_test(replica_link_conninfo__unparsable__reports_why),
+		cmocka_unit_test(replica_topology_match__host_and_port__finds_the_server),
+		cmocka_unit_test(replica_topology_match__other_host_port_or_none__is_minus_one),
+		cmocka_unit_test(replica_result_json__former_upstream__is_an_object_or_null),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
