@@ -396,16 +396,36 @@ log_divergence(const char *dir, const struct log_mark *mark)
 	return found;
 }
 
-/* Streaming from the primary (not from an upstream it had before)? */
+/*
+ * Streaming from the primary (not from an upstream it had before), on the
+ * primary's timeline?  The WAL receiver shows "streaming" from its start,
+ * and one whose history diverged from a promoted primary's streams the old
+ * timeline up to the fork at every retry, for a moment; only a replica
+ * that can follow the primary ever receives WAL of its current timeline.
+ */
 static int
 streaming(struct context *c, int *yes)
 {
-	const char *params[] = { c->primary_host, c->primary_port };
-	PGresult *res = PQexecParams(c->replica_conn,
-	    "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'"
-	    " AND sender_host = $1 AND sender_port::text = $2", 2, NULL, params, NULL, NULL, 0);
+	PGresult *res = PQexec(c->primary_conn,
+	    "SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint::text");
+	const char *params[3] = { c->primary_host, c->primary_port, NULL };
+	char timeline[32];
 	int ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
 
+	if (!ok) {
+		error_report("could not read the timeline of \"%s\": %s", c->primary_id,
+		    PQerrorMessage(c->primary_conn));
+		PQclear(res);
+		return EXIT_STATUS_FAILURE;
+	}
+	snprintf(timeline, sizeof(timeline), "%s", PQgetvalue(res, 0, 0));
+	params[2] = timeline;
+	PQclear(res);
+	res = PQexecParams(c->replica_conn,
+	    "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'"
+	    " AND sender_host = $1 AND sender_port::text = $2 AND received_tli = $3::int",
+	    3, NULL, params, NULL, NULL, 0);
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
 	if (ok)
 		*yes = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
 	else

@@ -201,9 +201,12 @@ write_settings(const char *dir, const struct server_spec *spec)
 	 * How soon a standby retries its upstream after its WAL receiver ended
 	 * (default 5s).  A primary that restarts gets its synchronous standbys
 	 * back only then, and its commits wait meanwhile; a re-point by reload
-	 * is not delayed by it (bench/bench-repoint).
+	 * is not delayed by it (bench/bench-repoint).  And PostgreSQL 15
+	 * finishes a promotion requested during that pause only once it has
+	 * elapsed: at 5s one failover in two took 5 s longer, hence 200ms, not
+	 * 1s (tests/integration/orchestrator.bats, man/orchestrator.1).
 	 */
-	setting(&t, "wal_retrieve_retry_interval", "1s", 1);
+	setting(&t, "wal_retrieve_retry_interval", "200ms", 1);
 	/*
 	 * pg_rewind needs hint bits logged (checksums imply it anyway).  The
 	 * toolkit itself never rewinds: a diverged server is wiped and

@@ -81,8 +81,8 @@ tcp_psql() {
 	[ "$(tcp_psql "$port_a" "$passfile" -c 'SHOW wal_level')" = logical ]
 	[ "$(tcp_psql "$port_a" "$passfile" -c 'SHOW data_checksums')" = on ]
 	[ "$(tcp_psql "$port_a" "$passfile" -c 'SHOW hot_standby')" = on ]
-	# Standbys retry a lost upstream each second, not every five (see server-init(1)).
-	[ "$(tcp_psql "$port_a" "$passfile" -c 'SHOW wal_retrieve_retry_interval')" = 1s ]
+	# Standbys retry a lost upstream five times a second, not every five seconds (see server-init(1)).
+	[ "$(tcp_psql "$port_a" "$passfile" -c 'SHOW wal_retrieve_retry_interval')" = 200ms ]
 	[ "$(tcp_psql "$port_a" "$passfile" -c 'SHOW max_wal_senders')" -gt 0 ]
 	[ "$(tcp_psql "$port_a" "$passfile" -c 'SHOW max_replication_slots')" -gt 0 ]
 	[ "$(tcp_psql "$port_a" "$passfile" -c "SELECT rolreplication AND rolcanlogin FROM pg_roles WHERE rolname = 'shardkit_replication'")" = t ]
