@@ -10,14 +10,7 @@ setup() {
 	pg_workdir >/dev/null
 	cd "$PG_WORKDIR" || return 1
 	work=$PG_WORKDIR
-	password="pw-$RANDOM$RANDOM"
-	printf '127.0.0.1:*:*:postgres:%s\n127.0.0.1:*:*:shardkit_replication:%s\n' \
-		"$password" "$password" > "$work/passfile"
-	chmod 0600 "$work/passfile"
-	printf 'credentials_file = "%s";\npg_bindir = "%s";\nprobe_timeout = 2.0;\n' \
-		"$work/passfile" "$PG_BINDIR" > "$work/shardkit.conf"
-	chmod 0600 "$work/shardkit.conf"
-	export SHARDKIT_CONF="$work/shardkit.conf"
+	shardkit_config "probe_timeout = 2.0;"
 	local i
 	for i in 1 2 3; do
 		server-init -D "$work/pg$i" -p "$(free_port)" --id "pg$i" --zone "z$i" > "$work/pg$i.json" || return 1

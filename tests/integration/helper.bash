@@ -119,3 +119,57 @@ pg_psql() {
 	shift
 	"$PG_BINDIR/psql" -X -A -t -q -h 127.0.0.1 -p "$port" -U postgres -d postgres "$@"
 }
+
+# shardkit_config [SETTING...]: in $PG_WORKDIR, a passfile with fresh random
+# passwords for the bootstrap superuser (postgres) and the replication role,
+# and a shardkit.conf (mode 0600, as the tools demand) naming it and
+# PG_BINDIR, plus each SETTING (a whole libconfig line, such as
+# "connect_timeout = 2.0;").  Exports SHARDKIT_CONF and PGPASSFILE; the
+# password is left in $password, for tests that check it never leaks.
+shardkit_config() {
+	local work line
+	work=$(pg_workdir)
+	password="pw-$RANDOM$RANDOM"
+	printf '127.0.0.1:*:*:postgres:%s\n127.0.0.1:*:*:shardkit_replication:%s\n' \
+		"$password" "$password" > "$work/passfile"
+	chmod 0600 "$work/passfile"
+	{
+		printf 'credentials_file = "%s";\npg_bindir = "%s";\n' "$work/passfile" "$PG_BINDIR"
+		for line in "$@"; do
+			printf '%s\n' "$line"
+		done
+	} > "$work/shardkit.conf"
+	chmod 0600 "$work/shardkit.conf"
+	export SHARDKIT_CONF="$work/shardkit.conf" PGPASSFILE="$work/passfile"
+}
+
+# provision_servers N [server-init option...]: server-init pg1 ... pgN in
+# $PG_WORKDIR on free ports, each entry in pgN.json and its port in PORT_pgN.
+provision_servers() {
+	local n=$1 work i
+	shift
+	work=$(pg_workdir)
+	for i in $(seq "$n"); do
+		server-init -D "$work/pg$i" -p "$(free_port)" --id "pg$i" "$@" > "$work/pg$i.json" || return 1
+		echo "$work/pg$i" >> "$work/started"
+		eval "PORT_pg$i=$(jq -r .conninfo "$work/pg$i.json" | sed 's/.*port=\([0-9]*\).*/\1/')"
+	done
+}
+
+# one_shard_topology FACTOR ROLE...: $PG_WORKDIR/topology.json, version 1, of
+# the provisioned pg1, pg2, ... in shard s1 with the ROLEs in that order.
+one_shard_topology() {
+	local factor=$1 work
+	shift
+	work=$(pg_workdir)
+	jq -s --argjson factor "$factor" '{version: 1, mode: "primary-replica",
+	        replication_factor: $factor, tables: [{name: "public.accounts", key: "id"}],
+	        servers: (. | to_entries | map(.value + {shard: "s1", role: $ARGS.positional[.key]})),
+	        shards: [{id: "s1", state: "active"}]}' \
+		$(for i in $(seq $#); do echo "$work/pg$i.json"; done) --args "$@" > "$work/topology.json"
+}
+
+# sql PORT QUERY: one query as the bootstrap superuser over TCP (PGPASSFILE).
+sql() {
+	"$PG_BINDIR/psql" -X -A -t -q -h 127.0.0.1 -p "$1" -U postgres -d postgres -c "$2"
+}

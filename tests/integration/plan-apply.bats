@@ -14,28 +14,9 @@ setup() {
 	pg_workdir >/dev/null
 	cd "$PG_WORKDIR" || return 1
 	work=$PG_WORKDIR
-	password="pw-$RANDOM$RANDOM"
-	printf '127.0.0.1:*:*:postgres:%s\n127.0.0.1:*:*:shardkit_replication:%s\n' \
-		"$password" "$password" > "$work/passfile"
-	chmod 0600 "$work/passfile"
-	printf 'credentials_file = "%s";\npg_bindir = "%s";\nprobe_timeout = 2.0;\n' \
-		"$work/passfile" "$PG_BINDIR" > "$work/shardkit.conf"
-	chmod 0600 "$work/shardkit.conf"
-	export SHARDKIT_CONF="$work/shardkit.conf"
-	local i
-	for i in 1 2 3; do
-		server-init -D "$work/pg$i" -p "$(free_port)" --id "pg$i" > "$work/pg$i.json" || return 1
-		echo "$work/pg$i" >> "$work/started"
-	done
-	jq -s '{version: 1, mode: "primary-replica", replication_factor: 2,
-	        tables: [{name: "public.accounts", key: "id"}],
-	        servers: (. | to_entries | map(.value + {shard: "s1",
-	            role: (["primary", "replica", "reserve"][.key])})),
-	        shards: [{id: "s1", state: "active"}]}' "$work"/pg?.json > "$work/topology.json" || return 1
-	for i in 1 2 3; do
-		eval "PORT_pg$i=$(jq -r .conninfo "$work/pg$i.json" | sed 's/.*port=\([0-9]*\).*/\1/')"
-	done
-	export PGPASSFILE="$work/passfile"
+	shardkit_config
+	provision_servers 3 || return 1
+	one_shard_topology 2 primary replica reserve || return 1
 	replica-attach -t topology.json pg2 > /dev/null || return 1
 	replica-attach -t topology.json pg3 > /dev/null || return 1
 	sql "$PORT_pg1" "CREATE TABLE accounts (id int PRIMARY KEY, note text)" || return 1
@@ -44,10 +25,6 @@ setup() {
 
 teardown() {
 	pg_stop_all
-}
-
-sql() {
-	"$PG_BINDIR/psql" -X -A -t -q -h 127.0.0.1 -p "$1" -U postgres -d postgres -c "$2"
 }
 
 # Until QUERY on PORT prints WANT (at most 30 s).
