@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "apply_local.h"
+#include "clock.h"
 #include "error.h"
 #include "replica.h"
 
@@ -35,15 +36,6 @@ const char *
 apply_result_name(enum apply_result result)
 {
 	return result_names[result];
-}
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* RFC 3339 UTC with milliseconds: decision lines from one sweep are apart by less. */
@@ -263,14 +255,14 @@ apply_plan(const struct topology *topo, const struct action *actions, size_t cou
 		}
 		error_clear_last();
 		already = 0;
-		start = now();
+		start = clock_seconds();
 		status = run(&c, a, &already);
 		if (status == 0) {
 			c.dirty |= take_effect(&c.cur, a);
 			status = after_effect(&c, a);
 		}
 		results[i] = status != 0 ? APPLY_FAILED : already ? APPLY_ALREADY : APPLY_DONE;
-		log_action(&c, a, i, results[i], now() - start, status != 0 ? error_last() : NULL);
+		log_action(&c, a, i, results[i], clock_seconds() - start, status != 0 ? error_last() : NULL);
 		if (status != 0 && first == 0)
 			first = status;
 		/* Clients find the new primary at once, not after the re-points and catch-ups. */

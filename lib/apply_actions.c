@@ -17,6 +17,7 @@
 #include <libpq-fe.h>
 
 #include "apply_local.h"
+#include "clock.h"
 #include "conn.h"
 #include "error.h"
 #include "file.h"
@@ -25,15 +26,6 @@
 #include "server.h"
 
 #define POLL_SECONDS 0.05
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void
 pause_briefly(void)
@@ -285,7 +277,7 @@ apply_activate(struct apply_context *c, const struct action *a, int *already)
 {
 	const struct topology_server *s = server_of(c, a->server);
 	int primary = topology_shard_primary(&c->cur, a->shard);
-	double deadline = now() + c->opt->timeout;
+	double deadline = clock_seconds() + c->opt->timeout;
 	char *target, *state = NULL;
 	PGconn *conn;
 
@@ -306,7 +298,7 @@ apply_activate(struct apply_context *c, const struct action *a, int *already)
 		state = query_value(conn, server_of(c, primary)->id, "read pg_stat_replication",
 		    "SELECT state || CASE WHEN replay_lsn >= $2::pg_lsn THEN ' caught up' ELSE '' END"
 		    " FROM pg_stat_replication WHERE application_name = $1", 2, params);
-		if (state == NULL || strcmp(state, "streaming caught up") == 0 || now() >= deadline)
+		if (state == NULL || strcmp(state, "streaming caught up") == 0 || clock_seconds() >= deadline)
 			break;
 		pause_briefly();
 	}
@@ -337,7 +329,7 @@ apply_activate(struct apply_context *c, const struct action *a, int *already)
 static int
 drop_slot(const struct apply_context *c, PGconn *conn, const char *label, const char *slot)
 {
-	double start = now(), deadline = start + c->opt->timeout;
+	double start = clock_seconds(), deadline = start + c->opt->timeout;
 	const char *params[] = { slot };
 	char *active;
 
@@ -357,12 +349,12 @@ drop_slot(const struct apply_context *c, PGconn *conn, const char *label, const 
 			active = query_value(conn, label, "drop a replication slot",
 			    "SELECT count(pg_drop_replication_slot(slot_name)) FROM pg_replication_slots"
 			    " WHERE slot_name = $1 AND active_pid IS NULL", 1, params);
-		} else if (now() >= deadline) {
+		} else if (clock_seconds() >= deadline) {
 			error_report("replication slot \"%s\" on \"%s\" is still in use by process %s",
 			    slot, label, active);
 			free(active);
 			return EXIT_STATUS_TIMEOUT;
-		} else if (now() - start > 1) {
+		} else if (clock_seconds() - start > 1) {
 			const char *pid[] = { active };
 
 			free(query_value(conn, label, "end a walsender",

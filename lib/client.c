@@ -25,18 +25,10 @@
 #include <libpq-fe.h>
 
 #include "client.h"
+#include "clock.h"
 #include "conn.h"
 #include "error.h"
 #include "hash.h"
-
-static double
-now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void
 sleep_seconds(double seconds)
@@ -339,7 +331,7 @@ await_answer(PGconn *conn, double deadline)
 	if (deadline <= 0)
 		return 0;
 	while (PQisBusy(conn)) {
-		if ((left = deadline - now_seconds()) <= 0)
+		if ((left = deadline - clock_seconds()) <= 0)
 			return -1;
 		n = poll(&pfd, 1, (int)ceil(left * 1000));
 		if (n < 0 && errno != EINTR)
@@ -362,7 +354,7 @@ attempt(struct client *client, int shard, const char *sql, int nparams,
 
 	if (conn == NULL)
 		return CLIENT_RETRY;
-	deadline = client->opts.answer_timeout > 0 ? now_seconds() + client->opts.answer_timeout : 0;
+	deadline = client->opts.answer_timeout > 0 ? clock_seconds() + client->opts.answer_timeout : 0;
 	if (!PQsendQueryParams(conn, sql, nparams, NULL, values, NULL, NULL, 0)) {
 		set_error(client, shard, PQerrorMessage(conn));
 		drop_connection(client, shard);
@@ -406,7 +398,7 @@ static enum client_verdict
 run(struct client *client, const char *key, const char *shard_id, const char *sql,
     int nparams, const char *const *values, PGresult **result)
 {
-	double deadline = now_seconds() + client->opts.retry_for, left;
+	double deadline = clock_seconds() + client->opts.retry_for, left;
 	enum client_verdict verdict;
 	unsigned tries = 0;
 	int shard;
@@ -427,7 +419,7 @@ run(struct client *client, const char *key, const char *shard_id, const char *sq
 		}
 		if (verdict != CLIENT_RETRY)
 			return verdict;
-		if ((left = deadline - now_seconds()) <= 0)
+		if ((left = deadline - clock_seconds()) <= 0)
 			return CLIENT_GAVE_UP;
 		if (client->opts.interrupted != NULL && *client->opts.interrupted)
 			return CLIENT_GAVE_UP;

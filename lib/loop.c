@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 #include "apply.h"
+#include "clock.h"
 #include "error.h"
 #include "health.h"
 #include "health_read.h"
@@ -33,15 +34,6 @@
 #include "orchestrate.h"
 #include "probe.h"
 #include "topology.h"
-
-static double
-now_monotonic(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int64_t
 now_wall_ms(void)
@@ -331,13 +323,13 @@ plan_repeated(struct loop *lp, const struct orchestrate_plan *plan)
 	}
 	*p = '\0';
 	if (only && lp->repeat_key != NULL && strcmp(lp->repeat_key, key) == 0 &&
-	    now_monotonic() - lp->repeat_at < LOOP_ALERT_REPEAT) {
+	    clock_seconds() - lp->repeat_at < LOOP_ALERT_REPEAT) {
 		free(key);
 		return 1;
 	}
 	free(lp->repeat_key);
 	lp->repeat_key = key;
-	lp->repeat_at = now_monotonic();
+	lp->repeat_at = clock_seconds();
 	return 0;
 }
 
@@ -439,7 +431,7 @@ sleep_until(const struct loop *lp, double deadline)
 	 * next wake-up: at most one interval late, and the sweep it would
 	 * interrupt has not started.
 	 */
-	while (!stopping(lp) && (left = deadline - now_monotonic()) > 0) {
+	while (!stopping(lp) && (left = deadline - clock_seconds()) > 0) {
 		ts.tv_sec = (time_t)left;
 		ts.tv_nsec = (long)((left - floor(left)) * 1e9);
 		if (nanosleep(&ts, NULL) != 0 && errno != EINTR)
@@ -469,7 +461,7 @@ loop_run(struct loop *lp)
 	    "reprobe_interval", reprobe, "failure_threshold", (json_int_t)o->failure_threshold,
 	    "probe_timeout", o->probe_timeout, "dry_run", o->dry_run));
 	while (!stopping(lp)) {
-		start = now_monotonic();
+		start = clock_seconds();
 		status = loop_sweep(lp);
 		if (status == EXIT_STATUS_PLANNED)
 			status = 0;

@@ -26,6 +26,7 @@
 
 #include <libpq-fe.h>
 
+#include "clock.h"
 #include "conn.h"
 #include "error.h"
 #include "probe.h"
@@ -69,15 +70,6 @@ struct probe_slot {
 	double started;             /* when this target's connect began */
 	struct probe_result *result;
 };
-
-static double
-now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* 1 to 8 hex digits at *p, advancing p; -1 when there are none or too many. */
 static int
@@ -138,7 +130,7 @@ result_init(struct probe_result *r)
 static void
 slot_finish(struct probe_slot *slot)
 {
-	slot->result->latency = now_seconds() - slot->started;
+	slot->result->latency = clock_seconds() - slot->started;
 	PQfinish(slot->conn);
 	slot->conn = NULL;
 	slot->phase = PHASE_DONE;
@@ -388,7 +380,7 @@ poll_round(struct probe_slot *slots, size_t count, struct pollfd *fds,
 	}
 	if (n == 0)
 		return 0;
-	ms = (int)ceil((deadline - now_seconds()) * 1000.0);
+	ms = (int)ceil((deadline - clock_seconds()) * 1000.0);
 	if (ms <= 0)
 		return (int)n;
 	rc = poll(fds, (nfds_t)n, ms);
@@ -412,7 +404,7 @@ probe_run(const struct probe_target *targets, size_t count,
 	struct probe_slot *slots = xcalloc(count, sizeof(*slots));
 	struct pollfd *fds = xcalloc(count, sizeof(*fds));
 	size_t *index = xcalloc(count, sizeof(*index));
-	double deadline = now_seconds() + opts->timeout;
+	double deadline = clock_seconds() + opts->timeout;
 	size_t i;
 	int pending = 1, rc = 0;
 
@@ -421,10 +413,10 @@ probe_run(const struct probe_target *targets, size_t count,
 		result_init(&results[i]);
 		slots[i].result = &results[i];
 		/* Per slot: starting thousands of connections takes time too. */
-		slots[i].started = now_seconds();
+		slots[i].started = clock_seconds();
 		slot_start(&slots[i], &targets[i], opts);
 	}
-	while (pending > 0 && now_seconds() < deadline)
+	while (pending > 0 && clock_seconds() < deadline)
 		pending = poll_round(slots, count, fds, index, deadline);
 	if (pending < 0)
 		rc = -1;

@@ -23,6 +23,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "clock.h"
 #include "config.h"
 #include "conn.h"
 #include "error.h"
@@ -63,15 +64,6 @@ context_free(struct context *c)
 	if (c->replica_conn != NULL)
 		PQfinish(c->replica_conn);
 	json_decref(c->record);
-}
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void
@@ -438,7 +430,7 @@ streaming(struct context *c, int *yes)
 static int
 wait_streaming(struct context *c, const struct log_mark *mark)
 {
-	double deadline = now() + c->req->timeout;
+	double deadline = clock_seconds() + c->req->timeout;
 	char *diverged;
 	int yes = 0;
 
@@ -455,7 +447,7 @@ wait_streaming(struct context *c, const struct log_mark *mark)
 			free(diverged);
 			return EXIT_STATUS_CONFLICT;
 		}
-		if (now() >= deadline)
+		if (clock_seconds() >= deadline)
 			break;
 		pause_briefly();
 	}
@@ -495,7 +487,7 @@ static int
 release_slot(struct context *c)
 {
 	const char *params[] = { c->slot };
-	double start = now(), deadline = start + c->req->timeout;
+	double start = clock_seconds(), deadline = start + c->req->timeout;
 	PGresult *res;
 	char *pid;
 
@@ -512,13 +504,13 @@ release_slot(struct context *c)
 		PQclear(res);
 		if (pid == NULL)
 			return 0;
-		if (now() >= deadline) {
+		if (clock_seconds() >= deadline) {
 			error_report("replication slot \"%s\" on \"%s\" was still in use by process %s after %g seconds",
 			    c->slot, c->primary_id, pid, c->req->timeout);
 			free(pid);
 			return EXIT_STATUS_TIMEOUT;
 		}
-		if (now() - start > 2) {
+		if (clock_seconds() - start > 2) {
 			params[0] = pid;
 			PQclear(PQexecParams(c->primary_conn, "SELECT pg_terminate_backend($1::int)", 1,
 			    NULL, params, NULL, NULL, 0));

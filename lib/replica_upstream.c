@@ -18,6 +18,7 @@
 
 #include <libpq-fe.h>
 
+#include "clock.h"
 #include "config.h"
 #include "conn.h"
 #include "error.h"
@@ -99,15 +100,6 @@ connect_quietly(const char *conninfo, const struct config *cfg, char *why, size_
 	return NULL;
 }
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Run sql with slot as $1: 1 when it gave tuples or a command tag, 0 on an error (why set). */
 static int
 slot_query(PGconn *conn, const char *sql, const char *slot, PGresult **out, char *why,
@@ -132,7 +124,7 @@ slot_query(PGconn *conn, const char *sql, const char *slot, PGresult **out, char
 static const char *
 drop_slot(PGconn *conn, const char *slot, double timeout, char *why, size_t whylen)
 {
-	double deadline = now() + timeout;
+	double deadline = clock_seconds() + timeout;
 	const char *result = NULL;
 	PGresult *res;
 
@@ -157,7 +149,7 @@ drop_slot(PGconn *conn, const char *slot, double timeout, char *why, size_t whyl
 				result = "dropped";
 		}
 		PQclear(res);
-		if (result == NULL && now() >= deadline)
+		if (result == NULL && clock_seconds() >= deadline)
 			result = "failed";
 		else if (result == NULL)
 			nanosleep(&(struct timespec){ 0, 200 * 1000 * 1000 }, NULL);

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "error.h"
 #include "runas.h"
 
@@ -166,19 +167,10 @@ runas_command(const struct runas *ra, char *const argv[], int quiet)
 	return pid < 0 ? -1 : wait_child(pid, argv[0]);
 }
 
-static double
-monotonic_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int
 runas_command_until(const struct runas *ra, char *const argv[], int quiet, double seconds)
 {
-	double deadline = monotonic_now() + seconds;
+	double deadline = clock_seconds() + seconds;
 	pid_t pid = spawn(ra, argv, quiet, 1), done;
 	int wstatus;
 
@@ -192,7 +184,7 @@ runas_command_until(const struct runas *ra, char *const argv[], int quiet, doubl
 		}
 		if (done == pid)
 			break;
-		if (monotonic_now() >= deadline) {
+		if (clock_seconds() >= deadline) {
 			/* The group: pg_basebackup streams WAL from a forked child. */
 			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);

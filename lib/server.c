@@ -25,6 +25,7 @@
 
 #include <libpq-fe.h>
 
+#include "clock.h"
 #include "config.h"
 #include "conn.h"
 #include "error.h"
@@ -403,15 +404,6 @@ ensure_running(const struct server_spec *spec, const struct config *cfg,
 	return status == 0 ? 0 : EXIT_STATUS_FAILURE;
 }
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The conninfo over the unix socket, for set-up (trusted, no password). */
 static char *
 socket_conninfo(const struct server_spec *spec)
@@ -434,7 +426,7 @@ static int
 wait_ready(const struct server_spec *spec, const char *conninfo)
 {
 	struct conn_params params;
-	double deadline = now() + spec->timeout;
+	double deadline = clock_seconds() + spec->timeout;
 	PGPing ping = PQPING_NO_RESPONSE;
 	char why[256];
 
@@ -444,7 +436,7 @@ wait_ready(const struct server_spec *spec, const char *conninfo)
 	}
 	for (;;) {
 		ping = PQpingParams(params.keywords, params.values, 0);
-		if (ping == PQPING_OK || ping == PQPING_NO_ATTEMPT || now() >= deadline)
+		if (ping == PQPING_OK || ping == PQPING_NO_ATTEMPT || clock_seconds() >= deadline)
 			break;
 		nanosleep(&(struct timespec){ 0, 100 * 1000 * 1000 }, NULL);
 	}
