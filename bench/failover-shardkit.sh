@@ -108,8 +108,15 @@ run_shardkit() {
 		say "shardkit: kill $i: first write on the new primary ($(awk -F '\t' -v t="$t1" '$2 == t { print $4; exit }' "$dir/ledger.txt")) after $seconds s"
 		# The crashed server comes back with its old data: the orchestrator
 		# must wipe it and re-clone it into the reserve pool.
-		as_pg "$PG_BINDIR/pg_ctl" -D "$datadir" -l "$datadir/log/postmaster.log" -w -t 60 start \
-			>/dev/null 2>&1 || say "shardkit: pg_ctl start of $id failed (see $datadir/log)"
+		# Its postmaster.pid names a pid that can stay a zombie, or children
+		# that outlive it, for a moment after a SIGKILL: retry the start.
+		tries=0
+		until as_pg "$PG_BINDIR/pg_ctl" -D "$datadir" -l "$datadir/log/postmaster.log" -w -t 60 start \
+			>/dev/null 2>&1; do
+			tries=$((tries + 1))
+			[ "$tries" -lt 40 ] || { say "shardkit: pg_ctl start of $id failed (see $datadir/log)"; break; }
+			sleep 0.5
+		done
 		wait_until "the shard back at replication factor $SK_RF after kill $i" shardkit_recovered
 		seconds=$(fsum "$(now)" "-$t0")
 		echo "$i $seconds" >>"$work/shardkit.whole"
