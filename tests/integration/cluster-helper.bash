@@ -365,12 +365,29 @@ bg_start() {
 	bg_pid=$!
 }
 
+bg_running() {
+	[ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
 bg_stop_all() {
-	local pid
-	for pid in $(cat "${work:-/nonexistent}/bg.pids" 2>/dev/null); do
+	local pid pids left i
+	pids=$(cat "${work:-/nonexistent}/bg.pids" 2>/dev/null)
+	for pid in $pids; do
 		kill -TERM "$pid" 2>/dev/null || true
 	done
-	for pid in $(cat "${work:-/nonexistent}/bg.pids" 2>/dev/null); do
+	# A writer blocked in a commit that waits for a synchronous standby (a
+	# test that failed half-way through a failover) sees SIGTERM only when
+	# the commit returns: whatever is left after 5 s is killed.
+	for i in $(seq 50); do
+		left=
+		for pid in $pids; do
+			bg_running "$pid" && left=1
+		done
+		[ -n "$left" ] || break
+		sleep 0.1
+	done
+	for pid in $pids; do
+		kill -KILL "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
 	rm -f "${work:-/nonexistent}/bg.pids"
