@@ -140,6 +140,13 @@ field() {
 	assert_status 7
 	grep -qx 'shardkit_server_read_only{server="pg1",shard="s1"} 1' <<<"$output"
 	grep -qx 'shardkit_server_read_only{server="pg2",shard="s1"} 0' <<<"$output"
+	# The planner reads it back: a critical alert for the shard and nothing else.
+	run health-probe -t topo.json --timeout 10 -o health.json
+	assert_status 7
+	run --separate-stderr orchestrate -t topo.json -H health.json
+	assert_status 8
+	[ "$(jq -c '[.actions[] | [.kind, .severity, .shard]]' <<<"$output")" = '[["alert","critical","s1"]]' ]
+	[ "$(jq -r '.actions[0].reason' <<<"$output")" = 'primary "pg1" of shard "s1" answers but is read-only (default_transaction_read_only is on): it takes no writes; no action on the shard until it is turned off or a switchover is planned' ]
 }
 
 @test "a topology that calls the replica primary exits 7 with matches_topology false" {
