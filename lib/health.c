@@ -102,7 +102,9 @@ health_assess(const struct topology *topo, const struct probe_result *results,
 			report->summary.down++;
 		if (e->matches == 0)
 			report->summary.mismatched++;
-		if (e->observed == HEALTH_ROLE_PRIMARY && results[i].read_only == 1)
+		/* Only the topology's primary must take writes: a fenced old primary is read-only by design. */
+		if (e->expected == HEALTH_ROLE_PRIMARY && e->observed == HEALTH_ROLE_PRIMARY &&
+		    results[i].read_only == 1)
 			report->summary.read_only_primaries++;
 	}
 	for (i = 0; i < topo->server_count; i++)

@@ -208,7 +208,7 @@ health_assess__read_only_primary__degraded_and_exit_7(void **state)
 	results[1].read_only = 1;   /* a replica's setting is no news */
 	up_replica(&results[2], LSN(0, 0x500), LSN(0, 0x500));
 	up_primary(&results[3], LSN(0, 0x100));
-	results[3].read_only = -1;  /* unknown is not "on" */
+	results[3].read_only = 1;   /* no role (a fenced old primary): read-only by design */
 	health_assess(&topo, results, 2.0, 0, &report);
 	assert_int_equal(report.summary.mismatched, 0);
 	assert_int_equal(report.summary.read_only_primaries, 1);
@@ -220,12 +220,12 @@ health_assess__read_only_primary__degraded_and_exit_7(void **state)
 	assert_int_equal(json_integer_value(json_object_get(summary, "exit_status")), 7);
 	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(doc, "servers"), 0), "read_only")));
 	assert_true(json_is_false(json_object_get(json_array_get(json_object_get(doc, "servers"), 2), "read_only")));
-	assert_true(json_is_null(json_object_get(json_array_get(json_object_get(doc, "servers"), 3), "read_only")));
+	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(doc, "servers"), 3), "read_only")));
 	text = health_render_prometheus(&report);
 	assert_non_null(strstr(text, "# TYPE shardkit_server_read_only gauge\n"));
 	assert_non_null(strstr(text, "shardkit_server_read_only{server=\"pg1\",shard=\"s1\"} 1\n"));
 	assert_non_null(strstr(text, "shardkit_server_read_only{server=\"pg3\",shard=\"s1\"} 0\n"));
-	assert_null(strstr(text, "shardkit_server_read_only{server=\"pg4\""));
+	assert_non_null(strstr(text, "shardkit_server_read_only{server=\"pg4\",shard=\"\"} 1\n"));
 	free(text);
 	json_decref(doc);
 	health_report_free(&report);
