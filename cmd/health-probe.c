@@ -53,7 +53,7 @@ usage(void)
 	    "                           (default: probe_timeout of the configuration, 2)\n"
 	    "\n"
 	    "Exit status: 0 all healthy, 6 a server is unreachable, 7 a role differs\n"
-	    "from the topology (6 takes precedence).\n");
+	    "from the topology or a primary is read-only (6 takes precedence).\n");
 }
 
 static int

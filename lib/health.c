@@ -102,6 +102,10 @@ health_assess(const struct topology *topo, const struct probe_result *results,
 			report->summary.down++;
 		if (e->matches == 0)
 			report->summary.mismatched++;
+		/* Only the topology's primary must take writes: a fenced old primary is read-only by design. */
+		if (e->expected == HEALTH_ROLE_PRIMARY && e->observed == HEALTH_ROLE_PRIMARY &&
+		    results[i].read_only == 1)
+			report->summary.read_only_primaries++;
 	}
 	for (i = 0; i < topo->server_count; i++)
 		report->entries[i].lag_bytes = lag_bytes(topo, report, i);
@@ -119,7 +123,7 @@ health_exit_status(const struct health_summary *summary)
 {
 	if (summary->down > 0)
 		return EXIT_STATUS_DOWN;
-	if (summary->mismatched > 0)
+	if (summary->mismatched > 0 || summary->read_only_primaries > 0)
 		return EXIT_STATUS_MISMATCH;
 	return EXIT_STATUS_OK;
 }
@@ -137,17 +141,17 @@ role_text(enum health_role role)
 	}
 }
 
+/* Every role as expected but a primary takes no writes: "degraded". */
 static const char *
 status_text(const struct health_summary *summary)
 {
-	switch (health_exit_status(summary)) {
-	case EXIT_STATUS_DOWN:
+	if (summary->down > 0)
 		return "down";
-	case EXIT_STATUS_MISMATCH:
+	if (summary->mismatched > 0)
 		return "mismatch";
-	default:
-		return "healthy";
-	}
+	if (summary->read_only_primaries > 0)
+		return "degraded";
+	return "healthy";
 }
 
 static json_t *
@@ -160,6 +164,12 @@ static json_t *
 int_or_null(int64_t v, int64_t unknown)
 {
 	return v == unknown ? json_null() : json_integer((json_int_t)v);
+}
+
+static json_t *
+bool_or_null(int v)
+{
+	return v < 0 ? json_null() : json_boolean(v);
 }
 
 static json_t *
@@ -180,7 +190,7 @@ entry_to_json(const struct health_entry *e)
 	const char *role = e->server->role == ROLE_NONE ? NULL : server_role_name(e->server->role);
 
 	/* Every key, always, in this order: consumers may rely on the shape. */
-	return json_pack("{s:s, s:o, s:o, s:s, s:o, s:o, s:b, s:o, s:f, s:o, s:o,"
+	return json_pack("{s:s, s:o, s:o, s:s, s:o, s:o, s:b, s:o, s:f, s:o, s:o, s:o,"
 	    " s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "id", e->server->id,
 	    "shard", string_or_null(e->shard_id),
@@ -193,6 +203,7 @@ entry_to_json(const struct health_entry *e)
 	    "latency_ms", round(r->latency * 1e6) / 1e3,
 	    "observed_role", string_or_null(role_text(e->observed)),
 	    "matches_topology", e->matches < 0 ? json_null() : json_boolean(e->matches),
+	    "read_only", bool_or_null(r->reachable ? r->read_only : -1),
 	    "current_lsn", lsn_or_null(r->current_lsn),
 	    "received_lsn", lsn_or_null(r->received_lsn),
 	    "replayed_lsn", lsn_or_null(r->replayed_lsn),
@@ -223,7 +234,7 @@ health_to_json(const struct health_report *report)
 	for (i = 0; i < report->count; i++)
 		json_array_append_new(servers, entry_to_json(&report->entries[i]));
 	format_time(report->probed_at, when, sizeof(when));
-	return json_pack("{s:s, s:I, s:s, s:f, s:o, s:{s:I, s:I, s:I, s:I, s:s, s:i}}",
+	return json_pack("{s:s, s:I, s:s, s:f, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:s, s:i}}",
 	    "format", HEALTH_FORMAT,
 	    "topology_version", (json_int_t)report->topology_version,
 	    "probed_at", when,
@@ -234,6 +245,7 @@ health_to_json(const struct health_report *report)
 	    "reachable", (json_int_t)s->reachable,
 	    "down", (json_int_t)s->down,
 	    "mismatched", (json_int_t)s->mismatched,
+	    "read_only_primaries", (json_int_t)s->read_only_primaries,
 	    "status", status_text(s),
 	    "exit_status", health_exit_status(s));
 }
@@ -269,6 +281,7 @@ enum metric {
 	METRIC_LATENCY,
 	METRIC_IN_RECOVERY,
 	METRIC_ROLE_MISMATCH,
+	METRIC_READ_ONLY,
 	METRIC_LAG,
 	METRIC_TIMELINE,
 	METRIC_CONNECTIONS,
@@ -285,6 +298,7 @@ static const struct {
 	{ "shardkit_server_latency_seconds", "Time to connect and answer the probe, or to fail." },
 	{ "shardkit_server_in_recovery", "1 when the server is a replica (pg_is_in_recovery), 0 when primary." },
 	{ "shardkit_server_role_mismatch", "1 when the observed role differs from the topology's." },
+	{ "shardkit_server_read_only", "1 when default_transaction_read_only is on: a primary takes no writes." },
 	{ "shardkit_server_lag_bytes", "Bytes of WAL the server has not replayed behind its shard's primary." },
 	{ "shardkit_server_timeline", "Current timeline (primary) or received timeline (replica)." },
 	{ "shardkit_server_connections", "Client connections in use." },
@@ -311,6 +325,9 @@ metric_value(enum metric m, const struct health_entry *e, double *v)
 	case METRIC_ROLE_MISMATCH:
 		*v = e->matches == 0;
 		return e->matches >= 0;
+	case METRIC_READ_ONLY:
+		*v = r->read_only;
+		return r->reachable && r->read_only >= 0;
 	case METRIC_LAG:
 		*v = (double)e->lag_bytes;
 		return e->lag_bytes >= 0;

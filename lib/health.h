@@ -41,6 +41,7 @@ struct health_summary {
 	size_t reachable;
 	size_t down;
 	size_t mismatched;
+	size_t read_only_primaries;     /* topology primaries answering as primary, read-only */
 };
 
 struct health_report {
@@ -69,8 +70,9 @@ void health_report_free(struct health_report *report);
 /*
  * The exit status the summary calls for: EXIT_STATUS_DOWN when a server is
  * unreachable (it takes precedence: a down server's role cannot be
- * checked), else EXIT_STATUS_MISMATCH when a role differs, else
- * EXIT_STATUS_OK.
+ * checked), else EXIT_STATUS_MISMATCH when a role differs or a topology
+ * primary answering as primary is read-only (it takes no writes, so the
+ * cluster does not do what the topology says), else EXIT_STATUS_OK.
  */
 int health_exit_status(const struct health_summary *summary);
 

@@ -71,6 +71,23 @@ member_lsn(const json_t *obj, const char *path, const char *key, struct problems
 	return lsn;
 }
 
+/* An optional boolean member: 1 or 0, or -1 when null or absent. */
+static int
+member_bool(const json_t *obj, const char *path, const char *key, struct problems *problems)
+{
+	json_t *v = json_object_get(obj, key);
+	char p[128];
+
+	if (v == NULL || json_is_null(v))
+		return -1;
+	if (!json_is_boolean(v)) {
+		snprintf(p, sizeof(p), "%s.%s", path, key);
+		ERR(p, "expected a boolean or null, found %s", type_name(v));
+		return -1;
+	}
+	return json_is_true(v);
+}
+
 static enum health_role
 member_role(const json_t *obj, const char *path, struct problems *problems)
 {
@@ -108,6 +125,7 @@ read_server(const json_t *s, const char *p, struct health_doc *doc, struct probl
 	o->current_lsn = member_lsn(s, p, "current_lsn", problems);
 	o->received_lsn = member_lsn(s, p, "received_lsn", problems);
 	o->replayed_lsn = member_lsn(s, p, "replayed_lsn", problems);
+	o->read_only = member_bool(s, p, "read_only", problems);
 	if (id == NULL || !json_is_boolean(reachable))
 		return;
 	snprintf(rp, sizeof(rp), "%s.id", p);

@@ -27,6 +27,7 @@ struct health_observation {
 	uint64_t current_lsn;
 	uint64_t received_lsn;
 	uint64_t replayed_lsn;
+	int read_only;              /* 1, 0, or -1 unknown (null or absent: older documents) */
 };
 
 struct health_doc {
@@ -40,7 +41,8 @@ struct health_doc {
  * Build doc from a parsed shardkit-health/1 document, checking the members
  * it keeps: format, topology_version, probed_at and servers are required;
  * each server needs id (a valid id, not repeated) and reachable (a boolean);
- * error, observed_role and the LSNs may be null or absent.  Every problem is
+ * error, observed_role, read_only (a boolean) and the LSNs may be null or
+ * absent.  Every problem is
  * added to problems with its JSON path.  Returns 0, or -1 with doc freed.
  */
 int health_doc_from_json(const json_t *json, struct health_doc *doc, struct problems *problems);

@@ -257,6 +257,11 @@ check_shard(struct planner *p, int shard)
 		snprintf(reason, sizeof(reason),
 		    "primary \"%s\" of shard \"%s\" answers as a replica (in recovery, read-only): no action on the shard",
 		    topo->servers[primary].id, sid);
+	} else if (primary >= 0 && seen == primary && p->obs[primary]->read_only == 1) {
+		/* A fence left on, or an operator's: promoting around it is a human's call. */
+		snprintf(reason, sizeof(reason),
+		    "primary \"%s\" of shard \"%s\" answers but is read-only (default_transaction_read_only is on): it takes no writes; no action on the shard until it is turned off or a switchover is planned",
+		    topo->servers[primary].id, sid);
 	} else {
 		return;
 	}

@@ -38,7 +38,10 @@
  *   at the next checkpoint;
  * - a replica's timeline is the one it receives (pg_stat_wal_receiver,
  *   visible with pg_read_all_stats), else its last restartpoint's;
- * - only client backends count against max_connections.
+ * - only client backends count against max_connections;
+ * - default_transaction_read_only makes a primary that answers refuse
+ *   every write (plan-apply's fence sets it), which pg_is_in_recovery()
+ *   does not show.
  * Nothing here needs more than the right to connect on PostgreSQL 15.
  */
 static const char probe_query[] =
@@ -53,7 +56,8 @@ static const char probe_query[] =
 	" END,"
 	" (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'),"
 	" current_setting('max_connections')::bigint,"
-	" pg_database_size(current_database())";
+	" pg_database_size(current_database()),"
+	" current_setting('default_transaction_read_only') = 'on'";
 
 enum probe_phase {
 	PHASE_CONNECTING,
@@ -121,6 +125,7 @@ result_init(struct probe_result *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->in_recovery = -1;
+	r->read_only = -1;
 	r->connections = -1;
 	r->max_connections = -1;
 	r->database_size = -1;
@@ -186,7 +191,7 @@ slot_take_result(struct probe_slot *slot, PGresult *res)
 	if (slot->got_row || slot->phase == PHASE_DONE)
 		return;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
-	    PQnfields(res) != 8) {
+	    PQnfields(res) != 9) {
 		slot_fail(slot, "query failed: ", PQresultErrorMessage(res));
 		return;
 	}
@@ -199,6 +204,7 @@ slot_take_result(struct probe_slot *slot, PGresult *res)
 	r->connections = field_int(res, 5, -1);
 	r->max_connections = field_int(res, 6, -1);
 	r->database_size = field_int(res, 7, -1);
+	r->read_only = PQgetisnull(res, 0, 8) ? -1 : PQgetvalue(res, 0, 8)[0] == 't';
 }
 
 static void

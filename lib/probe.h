@@ -44,6 +44,7 @@ struct probe_result {
 	int64_t connections;        /* client backends in pg_stat_activity; -1 unknown */
 	int64_t max_connections;    /* -1 unknown */
 	int64_t database_size;      /* bytes, pg_database_size(current_database()); -1 unknown */
+	int read_only;              /* default_transaction_read_only: 1 on, 0 off, -1 unknown */
 };
 
 /*

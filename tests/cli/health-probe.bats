@@ -137,7 +137,7 @@ EOF
 	[ "$(jq -r '.servers[0].error' <<<"$output")" = 'connection to server at "127.0.0.1", port 1 failed: Connection refused' ]
 	[ "$(jq -r '.servers[0].observed_role' <<<"$output")" = null ]
 	[ "$(jq -r '.servers[0].matches_topology' <<<"$output")" = null ]
-	[ "$(jq -c .summary <<<"$output")" = '{"servers":1,"reachable":0,"down":1,"mismatched":0,"status":"down","exit_status":6}' ]
+	[ "$(jq -c .summary <<<"$output")" = '{"servers":1,"reachable":0,"down":1,"mismatched":0,"read_only_primaries":0,"status":"down","exit_status":6}' ]
 }
 
 @test "every example topology is probed, server by server, in its order" {
@@ -167,7 +167,7 @@ EOF
 	run --separate-stderr health-probe -t topo.json
 	assert_status 6
 	[ "$(jq -c '.servers[0] | keys_unsorted' <<<"$output")" = \
-	  '["id","shard","zone","state","role","expected_role","reachable","error","latency_ms","observed_role","matches_topology","current_lsn","received_lsn","replayed_lsn","lag_bytes","timeline","connections","max_connections","database_size_bytes"]' ]
+	  '["id","shard","zone","state","role","expected_role","reachable","error","latency_ms","observed_role","matches_topology","read_only","current_lsn","received_lsn","replayed_lsn","lag_bytes","timeline","connections","max_connections","database_size_bytes"]' ]
 	[ "$(jq -r .probed_at <<<"$output" | grep -cE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$')" = 1 ]
 }
 

@@ -78,6 +78,8 @@ field() {
 	[ "$(field .summary.status)" = healthy ]
 	[ "$(field '[.servers[].reachable] | all')" = true ]
 	[ "$(field '[.servers[].matches_topology] | all')" = true ]
+	[ "$(field '[.servers[].read_only] | tostring')" = '[false,false]' ]
+	[ "$(field .summary.read_only_primaries)" = 0 ]
 	[ "$(field '.servers[0].observed_role')" = primary ]
 	[ "$(field '.servers[1].observed_role')" = replica ]
 	[ "$(field '.servers[0].timeline')" = 1 ]
@@ -109,6 +111,42 @@ field() {
 	[ "$(field '.servers[1].lag_bytes')" = null ]
 	[ "$(field .summary.down)" = 1 ]
 	[ "$(field .summary.status)" = down ]
+}
+
+@test "a read-only primary is reported read_only and the summary degraded, exit 7" {
+	pg_psql "$PORT_primary" -c "ALTER SYSTEM SET default_transaction_read_only = on" >/dev/null
+	pg_psql "$PORT_primary" -c "SELECT pg_reload_conf()" >/dev/null
+	# The reload is a signal: wait until new sessions see the setting.
+	for i in $(seq 1 100); do
+		[ "$(pg_psql "$PORT_primary" -c "SHOW default_transaction_read_only")" = on ] && break
+		sleep 0.1
+	done
+	# It answers and is no replica, but it takes no writes.
+	run pg_psql "$PORT_primary" -c "CREATE TABLE w (x int)"
+	[ "$status" -ne 0 ]
+	topology >topo.json
+	run --separate-stderr health-probe -t topo.json --timeout 10
+	assert_status 7
+	assert_stderr ""
+	[ "$(field '.servers[0].observed_role')" = primary ]
+	[ "$(field '.servers[0].matches_topology')" = true ]
+	[ "$(field '.servers[0].read_only')" = true ]
+	[ "$(field '.servers[1].read_only')" = false ]
+	[ "$(field .summary.mismatched)" = 0 ]
+	[ "$(field .summary.read_only_primaries)" = 1 ]
+	[ "$(field .summary.status)" = degraded ]
+	[ "$(field .summary.exit_status)" = 7 ]
+	run --separate-stderr health-probe -t topo.json -f prometheus --timeout 10
+	assert_status 7
+	grep -qx 'shardkit_server_read_only{server="pg1",shard="s1"} 1' <<<"$output"
+	grep -qx 'shardkit_server_read_only{server="pg2",shard="s1"} 0' <<<"$output"
+	# The planner reads it back: a critical alert for the shard and nothing else.
+	run health-probe -t topo.json --timeout 10 -o health.json
+	assert_status 7
+	run --separate-stderr orchestrate -t topo.json -H health.json
+	assert_status 8
+	[ "$(jq -c '[.actions[] | [.kind, .severity, .shard]]' <<<"$output")" = '[["alert","critical","s1"]]' ]
+	[ "$(jq -r '.actions[0].reason' <<<"$output")" = 'primary "pg1" of shard "s1" answers but is read-only (default_transaction_read_only is on): it takes no writes; no action on the shard until it is turned off or a switchover is planned' ]
 }
 
 @test "a topology that calls the replica primary exits 7 with matches_topology false" {

@@ -185,6 +185,51 @@ health_exit_status__down_and_mismatch__down_wins(void **state)
 	assert_int_equal(health_exit_status(&s), EXIT_STATUS_MISMATCH);
 	s.mismatched = 0;
 	assert_int_equal(health_exit_status(&s), EXIT_STATUS_OK);
+	s.read_only_primaries = 1;
+	assert_int_equal(health_exit_status(&s), EXIT_STATUS_MISMATCH);
+	s.down = 1;
+	assert_int_equal(health_exit_status(&s), EXIT_STATUS_DOWN);
+}
+
+static void
+health_assess__read_only_primary__degraded_and_exit_7(void **state)
+{
+	struct probe_result results[4];
+	struct health_report report;
+	struct topology topo;
+	json_t *doc, *summary;
+	char *text;
+
+	(void)state;
+	make_topology(&topo);
+	up_primary(&results[0], LSN(0, 0x600));
+	results[0].read_only = 1;
+	up_replica(&results[1], LSN(0, 0x600), LSN(0, 0x600));
+	results[1].read_only = 1;   /* a replica's setting is no news */
+	up_replica(&results[2], LSN(0, 0x500), LSN(0, 0x500));
+	up_primary(&results[3], LSN(0, 0x100));
+	results[3].read_only = 1;   /* no role (a fenced old primary): read-only by design */
+	health_assess(&topo, results, 2.0, 0, &report);
+	assert_int_equal(report.summary.mismatched, 0);
+	assert_int_equal(report.summary.read_only_primaries, 1);
+	assert_int_equal(health_exit_status(&report.summary), EXIT_STATUS_MISMATCH);
+	doc = health_to_json(&report);
+	summary = json_object_get(doc, "summary");
+	assert_string_equal(json_string_value(json_object_get(summary, "status")), "degraded");
+	assert_int_equal(json_integer_value(json_object_get(summary, "read_only_primaries")), 1);
+	assert_int_equal(json_integer_value(json_object_get(summary, "exit_status")), 7);
+	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(doc, "servers"), 0), "read_only")));
+	assert_true(json_is_false(json_object_get(json_array_get(json_object_get(doc, "servers"), 2), "read_only")));
+	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(doc, "servers"), 3), "read_only")));
+	text = health_render_prometheus(&report);
+	assert_non_null(strstr(text, "# TYPE shardkit_server_read_only gauge\n"));
+	assert_non_null(strstr(text, "shardkit_server_read_only{server=\"pg1\",shard=\"s1\"} 1\n"));
+	assert_non_null(strstr(text, "shardkit_server_read_only{server=\"pg3\",shard=\"s1\"} 0\n"));
+	assert_non_null(strstr(text, "shardkit_server_read_only{server=\"pg4\",shard=\"\"} 1\n"));
+	free(text);
+	json_decref(doc);
+	health_report_free(&report);
+	topology_free(&topo);
 }
 
 static void
@@ -207,7 +252,8 @@ health_to_json__down_server__has_every_key_with_nulls(void **state)
 	assert_string_equal(json_string_value(json_object_get(doc, "probed_at")), "2001-09-09T01:46:40Z");
 	assert_int_equal(json_integer_value(json_object_get(doc, "topology_version")), 9);
 	s = json_array_get(json_object_get(doc, "servers"), 0);
-	assert_int_equal(json_object_size(s), 19);
+	assert_int_equal(json_object_size(s), 20);
+	assert_true(json_is_null(json_object_get(s, "read_only")));
 	assert_true(json_is_false(json_object_get(s, "reachable")));
 	assert_string_equal(json_string_value(json_object_get(s, "error")),
 	    "timeout expired after 2 s while connecting");
@@ -335,6 +381,7 @@ main(void)
 		cmocka_unit_test(health_assess__primary_down__is_down_and_lag_unknown),
 		cmocka_unit_test(health_assess__promoted_replica__mismatches_and_lag_unknown),
 		cmocka_unit_test(health_exit_status__down_and_mismatch__down_wins),
+		cmocka_unit_test(health_assess__read_only_primary__degraded_and_exit_7),
 		cmocka_unit_test(health_to_json__down_server__has_every_key_with_nulls),
 		cmocka_unit_test(health_render_json__latency__prints_short_decimals),
 		cmocka_unit_test(health_render_prometheus__every_sample__follows_its_help_and_type),

@@ -41,6 +41,8 @@ probed_document(void)
 	topo.servers[0].shard = topo.servers[1].shard = s1;
 	results[0].reachable = 1;
 	results[0].in_recovery = 0;
+	results[0].read_only = 1;
+	results[1].read_only = -1;
 	results[0].current_lsn = 0x3000148;
 	results[0].timeline = 1;
 	results[1].in_recovery = -1;
@@ -71,6 +73,8 @@ health_doc_from_json__health_probe_output__reads_back(void **state)
 	assert_int_equal(doc.servers[0].observed, HEALTH_ROLE_PRIMARY);
 	assert_true(doc.servers[0].current_lsn == 0x3000148);
 	assert_null(doc.servers[0].error);
+	assert_int_equal(doc.servers[0].read_only, 1);
+	assert_int_equal(doc.servers[1].read_only, -1);
 	assert_false(doc.servers[1].reachable);
 	assert_int_equal(doc.servers[1].observed, HEALTH_ROLE_UNKNOWN);
 	assert_string_equal(doc.servers[1].error, "connection refused");
@@ -109,12 +113,53 @@ health_doc_from_json__bad_members__each_named_by_path(void **state)
 	json_decref(json);
 }
 
+static void
+health_doc_from_json__read_only_absent_or_null__unknown(void **state)
+{
+	struct problems problems = { 0 };
+	struct health_doc doc;
+	json_t *json = probed_document(), *s0, *s1;
+
+	(void)state;
+	/* A document from before the member existed still loads. */
+	s0 = json_array_get(json_object_get(json, "servers"), 0);
+	s1 = json_array_get(json_object_get(json, "servers"), 1);
+	assert_int_equal(json_object_del(s0, "read_only"), 0);
+	json_object_set_new(s1, "read_only", json_false());
+	assert_int_equal(health_doc_from_json(json, &doc, &problems), 0);
+	assert_int_equal(problems.count, 0);
+	assert_int_equal(doc.servers[0].read_only, -1);
+	assert_int_equal(doc.servers[1].read_only, 0);
+	health_doc_free(&doc);
+	json_decref(json);
+}
+
+static void
+health_doc_from_json__read_only_not_boolean__named_by_path(void **state)
+{
+	struct problems problems = { 0 };
+	struct health_doc doc;
+	json_t *json = probed_document(), *s0;
+
+	(void)state;
+	s0 = json_array_get(json_object_get(json, "servers"), 0);
+	json_object_set_new(s0, "read_only", json_string("on"));
+	assert_int_equal(health_doc_from_json(json, &doc, &problems), -1);
+	assert_int_equal(problems.count, 1);
+	assert_string_equal(problems.items[0].path, "servers[0].read_only");
+	assert_string_equal(problems.items[0].message, "expected a boolean or null, found a string");
+	problems_free(&problems);
+	json_decref(json);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(health_doc_from_json__health_probe_output__reads_back),
 		cmocka_unit_test(health_doc_from_json__bad_members__each_named_by_path),
+		cmocka_unit_test(health_doc_from_json__read_only_absent_or_null__unknown),
+		cmocka_unit_test(health_doc_from_json__read_only_not_boolean__named_by_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

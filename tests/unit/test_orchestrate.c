@@ -399,6 +399,58 @@ orchestrate_plan__primary_answers_as_replica__alert_only(void **state)
 }
 
 static void
+orchestrate_plan__primary_answers_read_only__critical_alert_only(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	cluster(&f);
+	obs(&f, "pg4")->read_only = 1;
+	down(&f, "pg5", 3);
+	plan(&f);
+	/* Neither a failover nor pg5's replacement: the shard waits for a human. */
+	assert_int_equal(f.plan.count, 1);
+	assert_int_equal(f.plan.actions[0].kind, ACTION_ALERT);
+	assert_int_equal(f.plan.actions[0].severity, ALERT_CRITICAL);
+	assert_string_equal(f.topo.shards[f.plan.actions[0].shard].id, "s2");
+	assert_string_equal(f.plan.actions[0].reason,
+	    "primary \"pg4\" of shard \"s2\" answers but is read-only (default_transaction_read_only is on): it takes no writes; no action on the shard until it is turned off or a switchover is planned");
+	fixture_free(&f);
+}
+
+static void
+orchestrate_plan__replica_read_only_or_primary_unknown__plans_nothing(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	cluster(&f);
+	f.reserve_target = 3;
+	/* A replica's setting changes nothing; unknown (older documents) is not "on". */
+	obs(&f, "pg2")->read_only = 1;
+	obs(&f, "pg1")->read_only = -1;
+	obs(&f, "pg4")->read_only = -1;
+	plan(&f);
+	assert_int_equal(f.plan.count, 0);
+	fixture_free(&f);
+}
+
+static void
+orchestrate_plan__read_only_primary_unreachable__fails_over(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	cluster(&f);
+	obs(&f, "pg1")->read_only = 1;
+	down(&f, "pg1", 3);
+	plan(&f);
+	/* A lost primary's last setting does not matter: failover as usual. */
+	assert_non_null(find(&f, ACTION_PROMOTE, NULL, 0));
+	fixture_free(&f);
+}
+
+static void
 orchestrate_plan__health_of_an_older_topology__alerts_only_and_conflicts(void **state)
 {
 	struct fixture f;
@@ -625,6 +677,9 @@ main(void)
 		cmocka_unit_test(orchestrate_plan__two_primaries_in_a_shard__alert_only),
 		cmocka_unit_test(orchestrate_plan__replica_answers_as_primary_beside_a_live_primary__alert_only),
 		cmocka_unit_test(orchestrate_plan__primary_answers_as_replica__alert_only),
+		cmocka_unit_test(orchestrate_plan__primary_answers_read_only__critical_alert_only),
+		cmocka_unit_test(orchestrate_plan__replica_read_only_or_primary_unknown__plans_nothing),
+		cmocka_unit_test(orchestrate_plan__read_only_primary_unreachable__fails_over),
 		cmocka_unit_test(orchestrate_plan__health_of_an_older_topology__alerts_only_and_conflicts),
 		cmocka_unit_test(orchestrate_plan__health_names_an_unknown_server__alerts_only),
 		cmocka_unit_test(orchestrate_plan__no_replication_shard_lost__marked_down_with_data_loss),
