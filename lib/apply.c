@@ -3,9 +3,11 @@
  * Actions run in the plan's order, each once those it waits for have
  * succeeded.  The working topology starts as stored and takes the effect
  * of every action that succeeds (action_effect); it is published with
- * compare-and-swap right after a promotion and before a clone (so clients
- * find a new primary without waiting for re-points, catch-ups or a base
- * backup) and at the end.  Only a valid topology is
+ * compare-and-swap before a clone (so clients find a new primary without
+ * waiting for a base backup) and at the end.  Not right after a promotion:
+ * the planner re-points a shard's replicas only while it sees the recorded
+ * primary lost, so a topology that named the new primary before the
+ * re-points were done would leave them unfollowed if the executor died.  Only a valid topology is
  * published: when a failure leaves the working one invalid (a fenced
  * primary whose replacement failed), nothing is written and the next
  * sweep, seeing the same servers, plans the same steps again.
@@ -264,10 +266,6 @@ apply_plan(const struct topology *topo, const struct action *actions, size_t cou
 		results[i] = status != 0 ? APPLY_FAILED : already ? APPLY_ALREADY : APPLY_DONE;
 		log_action(&c, a, i, results[i], clock_seconds() - start, status != 0 ? error_last() : NULL);
 		if (status != 0 && first == 0)
-			first = status;
-		/* Clients find the new primary at once, not after the re-points and catch-ups. */
-		if (status == 0 && a->kind == ACTION_PROMOTE && (status = publish(&c)) != 0 &&
-		    (first == 0 || status == EXIT_STATUS_CONFLICT))
 			first = status;
 	}
 	if (first != EXIT_STATUS_CONFLICT && (status = publish(&c)) != 0 &&

@@ -9,9 +9,8 @@
  *
  * The topology is changed only through compare-and-swap on its version
  * (topology_save): the effects of the actions that succeeded are published
- * right after a promotion and before any clone (clients must find a new
- * primary at once, not after re-points, catch-ups or a base backup) and at
- * the end.  A stored topology that moved under the
+ * before any clone (a base backup takes long, and clients must find a new
+ * primary at once) and at the end.  A stored topology that moved under the
  * executor is a conflict, never overwritten: the plan is stale, and the
  * next sweep plans again from what is stored.  Because every action is
  * idempotent and the planner recognises a half-done failover (a replica

@@ -181,10 +181,9 @@ apply_fence(struct apply_context *c, const struct action *a, int *already)
  * (ALTER SYSTEM works on a standby), so its first commit as a primary
  * already waits for a replica: no acknowledged write exists on one server
  * only.  The set is the shard's active replicas once this plan's reserves
- * are activated too: the topology is published right after the promotion,
- * and at replication factor 2 the promoted server was the only replica, so
- * without the reserve it will activate its set would be empty and the
- * first writes acknowledged by it alone.  A server already out of recovery
+ * are activated too: at replication factor 2 the promoted server was the
+ * only replica, so without the reserve it will activate its set would be
+ * empty and writes reaching it early acknowledged by it alone.  A server already out of recovery
  * (an interrupted run) only gets the setting.
  */
 int

@@ -143,10 +143,6 @@ logged_nonempty() {
 	check_data ledger.txt
 }
 
-shard_primary_is() {
-	[ "$(shard_primary "$1")" = "$2" ]
-}
-
 @test "plan-apply killed right after the promote: the next orchestrator run converges" {
 	start_writer dur
 	wait_until ledger_acked_by 10 s1 pg1 ledger-dur.txt
@@ -161,21 +157,14 @@ shard_primary_is() {
 	cluster_settings "$work" "connect_timeout = 60.0;"
 	bg_start plan-apply -t "$work/topology.json" "$work/plan.json" > apply.log 2> apply.err
 	apply=$bg_pid
-	# plan-apply publishes the promotion at once (clients find the new
-	# primary), then hangs on the first re-point: it is killed there.
 	wait_until not in_recovery "$candidate"
-	wait_until shard_primary_is s1 "$candidate"
 	kill -KILL "$apply"
 	wait "$apply" || true
 	for id in $followers; do sigcont "$id"; done
 	cluster_settings "$work"
-	# The followers still stream from nowhere: pg1 is gone, nothing re-pointed them.
-	for id in $followers; do
-		if streams_from "$id" "$candidate"; then
-			echo "$id follows $candidate already" >&2
-			return 1
-		fi
-	done
+	# Nothing was published: the topology still names pg1 while the candidate
+	# is already a primary.
+	[ "$(shard_primary s1)" = pg1 ]
 
 	converge
 	n=$(awk -F '\t' -v c="$candidate" '$3 == "s1" && $4 == c' ledger-dur.txt | wc -l)
