@@ -69,21 +69,6 @@ struct reader {
 	unsigned required, used;
 };
 
-static const char *
-type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER: return "an integer";
-	case JSON_REAL: return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	default: return "null";
-	}
-}
-
 static void
 member_path(const struct reader *r, const char *key, char *out, size_t len)
 {
@@ -119,7 +104,7 @@ string_value(struct reader *r, const char *key, const json_t *v)
 	if (json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v))
 		return json_string_value(v);
 	member_path(r, key, p, sizeof(p));
-	ERR(p, "expected a string, found %s", json_is_string(v) ? "a NUL byte" : type_name(v));
+	ERR(p, "expected a string, found %s", json_is_string(v) ? "a NUL byte" : json_type_name(v));
 	return NULL;
 }
 
@@ -154,7 +139,7 @@ member_bool(struct reader *r, const char *key, unsigned bit)
 	if (v == NULL || json_is_boolean(v))
 		return json_is_true(v);
 	member_path(r, key, p, sizeof(p));
-	ERR(p, "expected a boolean, found %s", type_name(v));
+	ERR(p, "expected a boolean, found %s", json_type_name(v));
 	return 0;
 }
 
@@ -207,7 +192,7 @@ member_servers_needed(struct reader *r)
 		return json_integer_value(v);
 	member_path(r, "servers_needed", p, sizeof(p));
 	ERR(p, "expected an integer from 0, found %s",
-	    json_is_integer(v) ? "a negative one" : type_name(v));
+	    json_is_integer(v) ? "a negative one" : json_type_name(v));
 	return 0;
 }
 
@@ -280,7 +265,7 @@ read_after_entry(struct reader *r, const json_t *v, size_t k, size_t index, stru
 	snprintf(p, sizeof(p), "%s.after[%zu]", r->path, k);
 	if (!json_is_string(v) || strlen(id) != json_string_length(v)) {
 		ERR(p, "expected an action id, found %s",
-		    json_is_string(v) ? "a NUL byte" : type_name(v));
+		    json_is_string(v) ? "a NUL byte" : json_type_name(v));
 		return;
 	}
 	if (id_index(id, &other) != 0) {
@@ -312,7 +297,7 @@ read_after(struct reader *r, size_t index, struct action *a)
 		return;
 	}
 	if (!json_is_array(v)) {
-		ERR(p, "expected an array of action ids, found %s", type_name(v));
+		ERR(p, "expected an array of action ids, found %s", json_type_name(v));
 		return;
 	}
 	if (json_array_size(v) > ORCHESTRATE_MAX_AFTER) {
@@ -410,7 +395,7 @@ read_actions(const json_t *arr, const struct topology *topo, struct action_list 
 		return;
 	}
 	if (!json_is_array(arr)) {
-		ERR("actions", "expected an array, found %s", type_name(arr));
+		ERR("actions", "expected an array, found %s", json_type_name(arr));
 		return;
 	}
 	list->actions = xcalloc(json_array_size(arr) + 1, sizeof(*list->actions));
@@ -420,7 +405,7 @@ read_actions(const json_t *arr, const struct topology *topo, struct action_list 
 		/* Counted first, so action_list_free frees whatever was read. */
 		list->count++;
 		if (!json_is_object(rd.obj)) {
-			ERR(rd.path, "expected an object, found %s", type_name(rd.obj));
+			ERR(rd.path, "expected an object, found %s", json_type_name(rd.obj));
 			continue;
 		}
 		read_action(&rd, i, &list->actions[i]);
@@ -450,7 +435,7 @@ actions_from_json(const json_t *doc, const struct topology *topo, struct action_
 		ERR("topology_version", "missing required field");
 	else if (!json_is_integer(version) || json_integer_value(version) < 0)
 		ERR("topology_version", "expected an integer from 0, found %s",
-		    json_is_integer(version) ? "a negative one" : type_name(version));
+		    json_is_integer(version) ? "a negative one" : json_type_name(version));
 	else
 		list->topology_version = json_integer_value(version);
 	probed_at = json_object_get(doc, "health_probed_at");
@@ -461,7 +446,7 @@ actions_from_json(const json_t *doc, const struct topology *topo, struct action_
 		list->health_probed_at = xstrdup(json_string_value(probed_at));
 	else
 		ERR("health_probed_at", "expected a string, found %s",
-		    json_is_string(probed_at) ? "a NUL byte" : type_name(probed_at));
+		    json_is_string(probed_at) ? "a NUL byte" : json_type_name(probed_at));
 	read_actions(json_object_get(doc, "actions"), topo, list, problems);
 	if (problems_count(problems, PROBLEM_ERROR) != errors_before) {
 		action_list_free(list);

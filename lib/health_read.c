@@ -20,21 +20,6 @@
 
 #define ERR(path, ...) problems_add(problems, PROBLEM_ERROR, path, __VA_ARGS__)
 
-static const char *
-type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER: return "an integer";
-	case JSON_REAL: return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	default: return "null";
-	}
-}
-
 /* A string member: its value; NULL when null, absent (maybe a problem) or mistyped. */
 static const char *
 member_string(const json_t *obj, const char *path, const char *key, int required,
@@ -50,7 +35,7 @@ member_string(const json_t *obj, const char *path, const char *key, int required
 		return NULL;
 	}
 	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
-		ERR(p, "expected a string, found %s", json_is_string(v) ? "a NUL byte" : type_name(v));
+		ERR(p, "expected a string, found %s", json_is_string(v) ? "a NUL byte" : json_type_name(v));
 		return NULL;
 	}
 	return json_string_value(v);
@@ -82,7 +67,7 @@ member_bool(const json_t *obj, const char *path, const char *key, struct problem
 		return -1;
 	if (!json_is_boolean(v)) {
 		snprintf(p, sizeof(p), "%s.%s", path, key);
-		ERR(p, "expected a boolean or null, found %s", type_name(v));
+		ERR(p, "expected a boolean or null, found %s", json_type_name(v));
 		return -1;
 	}
 	return json_is_true(v);
@@ -120,7 +105,7 @@ read_server(const json_t *s, const char *p, struct health_doc *doc, struct probl
 	if (reachable == NULL)
 		ERR(rp, "missing required field");
 	else if (!json_is_boolean(reachable))
-		ERR(rp, "expected a boolean, found %s", type_name(reachable));
+		ERR(rp, "expected a boolean, found %s", json_type_name(reachable));
 	o->observed = member_role(s, p, problems);
 	o->current_lsn = member_lsn(s, p, "current_lsn", problems);
 	o->received_lsn = member_lsn(s, p, "received_lsn", problems);
@@ -155,7 +140,7 @@ read_servers(const json_t *json, struct health_doc *doc, struct problems *proble
 		return;
 	}
 	if (!json_is_array(arr)) {
-		ERR("servers", "expected an array, found %s", type_name(arr));
+		ERR("servers", "expected an array, found %s", json_type_name(arr));
 		return;
 	}
 	doc->servers = xcalloc(json_array_size(arr) + 1, sizeof(*doc->servers));
@@ -165,7 +150,7 @@ read_servers(const json_t *json, struct health_doc *doc, struct problems *proble
 
 		snprintf(p, sizeof(p), "servers[%zu]", i);
 		if (!json_is_object(s))
-			ERR(p, "expected an object, found %s", type_name(s));
+			ERR(p, "expected an object, found %s", json_type_name(s));
 		else
 			read_server(s, p, doc, problems);
 	}
@@ -191,7 +176,7 @@ health_doc_from_json(const json_t *json, struct health_doc *doc, struct problems
 		ERR("topology_version", "missing required field");
 	else if (!json_is_integer(version) || json_integer_value(version) < 0)
 		ERR("topology_version", "expected an integer from 0, found %s",
-		    json_is_integer(version) ? "a negative one" : type_name(version));
+		    json_is_integer(version) ? "a negative one" : json_type_name(version));
 	else
 		doc->topology_version = json_integer_value(version);
 	probed_at = member_string(json, "", "probed_at", 1, problems);

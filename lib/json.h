@@ -39,4 +39,7 @@ int json_document_save(const json_t *doc, const char *path, int mode);
 /* Compact single-line form, for JSON-lines streams. */
 int json_document_print_line(const json_t *doc, FILE *out);
 
+/* "an object", "a string", ..., "null": a value's type for "expected X, found Y". */
+const char *json_type_name(const json_t *v);
+
 #endif
